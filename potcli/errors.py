@@ -1,0 +1,54 @@
+"""potq's exception hierarchy. ``cli.py`` is the only place these become exit codes."""
+
+
+class PotqError(Exception):
+    """A user-facing failure; ``str(e)`` is the whole message. Exit code 1 unless a subclass says otherwise."""
+
+    exit_code = 1
+
+
+class ConfigError(PotqError):
+    """The config (file or Python dict) is invalid. Carries every problem found, one line each."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+    @classmethod
+    def at(cls, source: str, path: str, message: str) -> "ConfigError":
+        """One problem at a config path, formatted as ``SOURCE: path: message``."""
+        return cls([format_problem(source, path, message)])
+
+
+class PluginError(PotqError):
+    """A user DataLoader or Metric could not be loaded, constructed, or has the wrong shape."""
+
+
+class ModelError(PotqError):
+    """The model cannot be read, compiled, or quantized as asked."""
+
+
+class DataError(PotqError):
+    """The DataLoader produced unusable samples (empty, wrong shape/dtype, NaN, raised)."""
+
+
+class MetricError(PotqError):
+    """The Metric raised or returned something that is not a finite number."""
+
+
+class OutputError(PotqError):
+    """Results could not be written; any earlier output in the folder is left as it was."""
+
+
+class Interrupted(PotqError):
+    """SIGINT or SIGTERM arrived; the exit code follows the shell convention 128 + signal number."""
+
+    def __init__(self, signum: int, name: str):
+        super().__init__(f"interrupted by {name}; earlier outputs were left as they were")
+        self.exit_code = 128 + signum
+
+
+def format_problem(source: str, path: str, message: str) -> str:
+    return f"{source}: {path}: {message}" if path else f"{source}: {message}"
