@@ -3,20 +3,25 @@
 0 success · 1 runtime failure · 2 bad usage or invalid config · 3 accuracy target not reached ·
 130 / 143 interrupted by SIGINT / SIGTERM.
 """
+import json
 import logging
 import signal
 import sys
 import traceback
+from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import check_config_file
+from .config import check_config_file, load_config
 from .errors import ConfigError, Interrupted, PotqError
+from .output import write_file_atomically
+from .pipeline import evaluate_config, run_config
 from .schema import config_schema_text
 
 log = logging.getLogger("potq")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+EXIT_ACCURACY_NOT_REACHED = 3
 
 
 def _log_level_option(func):
@@ -60,6 +65,45 @@ def validate(ctx, configs, log_level):
         else:
             click.echo(f"{path}: ok")
     ctx.exit(2 if failed else 0)
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None,
+              help="Where <model_name>.xml/.bin and report.json go (default: results/<model_name>/).")
+@click.option("--keep-uncompressed-weights", is_flag=True,
+              help="Keep weights in floating point behind their FakeQuantize instead of storing them as int8.")
+@_log_level_option
+@click.pass_context
+def run(ctx, config, output_dir, keep_uncompressed_weights, log_level):
+    """Quantize the model a config describes and write the INT8 IR and report.json.
+
+    Exit 0 on success, 3 if AccuracyAwareQuantization could not reach maximal_drop (the best model found is
+    still written).
+    """
+    _subcommand_log_level(ctx, log_level)
+    settings = load_config(config)
+    result = run_config(settings, Path(output_dir) if output_dir else None, keep_uncompressed_weights)
+    ctx.exit(EXIT_ACCURACY_NOT_REACHED if result.status == "accuracy_target_not_reached" else 0)
+
+
+@cli.command(name="eval")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False), default=None,
+              help="IR (.xml) or ONNX model to evaluate instead of the config's model.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Also write the metrics as JSON to this file.")
+@_log_level_option
+@click.pass_context
+def eval_command(ctx, config, model_path, output, log_level):
+    """Print the metric(s) of a model with the config's DataLoader and Metric."""
+    _subcommand_log_level(ctx, log_level)
+    settings = load_config(config)
+    metrics = evaluate_config(settings, Path(model_path) if model_path else None)
+    for name, value in metrics["metrics"].items():
+        click.echo(f"{name}: {value:.6g}")
+    if output:
+        write_file_atomically(Path(output), (json.dumps(metrics, indent=2) + "\n").encode())
 
 
 @cli.command()

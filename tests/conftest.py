@@ -67,3 +67,42 @@ def write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text))
     return path
+
+
+class ListLoader:
+    """A POT-style DataLoader over a list of inputs (arrays or dicts), counting reads."""
+
+    def __init__(self, samples, annotations=None):
+        self.samples = list(samples)
+        self.annotations = annotations if annotations is not None else [None] * len(self.samples)
+        self.reads = 0
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, index):
+        if index >= len(self.samples):
+            raise IndexError(index)
+        self.reads += 1
+        return self.samples[index], self.annotations[index]
+
+
+def runtime_precisions(model) -> dict[str, str]:
+    """{compiled layer name: runtime precision} of compute layers, read from the CPU plugin's runtime model."""
+    import openvino as ov
+    core = ov.Core()
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    found = {}
+    for node in compiled.get_runtime_model().get_ordered_ops():
+        info = node.get_rt_info()
+        layer = info["layerType"].astype(str)
+        if layer in ("Convolution", "FullyConnected", "MatMul", "GroupConvolution", "Deconvolution") or \
+                layer == "FakeQuantize":
+            found[f"{layer}:{node.get_friendly_name()}"] = info["runtimePrecision"].astype(str)
+    return found
+
+
+def infer(model, data):
+    import openvino as ov
+    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    return compiled.create_infer_request().infer(data if isinstance(data, dict) else {0: data})[compiled.output(0)]

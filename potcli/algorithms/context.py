@@ -1,0 +1,61 @@
+"""What every algorithm receives (RunContext) and what flows from one algorithm to the next (QuantizationState)."""
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import openvino as ov
+
+from ..engine import Engine
+from ..output import write_model_outputs
+from ..placement import QuantizationPlan
+from ..ranges import FQParams
+
+
+@dataclass(frozen=True)
+class RunContext:
+    engine: Engine
+    loader: object  # the user's DataLoader
+    metric: object | None  # the user's Metric, if any
+    target_device: str
+    model_type: str | None
+    inplace_statistics: bool
+    stat_requests: int | None
+    eval_requests: int | None
+    source: str  # config file (or "create_pipeline") named in error messages
+    model_name: str = "model"
+    dump_dir: Path | None = None  # dump_intermediate_model
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def dump(self, model: ov.Model, tag: str) -> None:
+        """With dump_intermediate_model, write ``model`` as ``<dump_dir>/<model_name>_<tag>.xml/.bin``."""
+        if self.dump_dir is not None:
+            write_model_outputs(self.dump_dir, f"{self.model_name}_{tag}", model)
+
+    @contextmanager
+    def timed(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+    def device_for(self, params: dict) -> str:
+        """POT's API allowed target_device inside params; it wins over the compression-level value."""
+        return params.get("target_device") or self.target_device
+
+    def model_type_for(self, params: dict) -> str | None:
+        return params["model_type"] if "model_type" in params else self.model_type
+
+
+@dataclass(frozen=True)
+class QuantizationState:
+    fp32: ov.Model  # the original model, never changed
+    model: ov.Model  # the current model (FakeQuantize inserted once MinMax ran)
+    plan: QuantizationPlan | None = None
+    params: dict[str, FQParams] = field(default_factory=dict)
+    sections: tuple[dict, ...] = ()  # one report section per algorithm that ran
+    status: str = "ok"  # "ok" or "accuracy_target_not_reached"
+
+    def with_section(self, section: dict, **changes) -> "QuantizationState":
+        return replace(self, sections=self.sections + (section,), **changes)

@@ -1,0 +1,55 @@
+"""MinMaxQuantization and DefaultQuantization (MinMax + bias correction, statistics collected in one pass)."""
+from ..errors import ConfigError, ModelError
+from ..transform import insert_fake_quantize
+from .bias_correction import (apply_bias_correction, apply_fast_bias_correction, bias_correction_statistics,
+                              fbc_statistics, fp32_means_by_node)
+from .context import QuantizationState, RunContext
+from .minmax import MinMaxSetup, compute_params, prepare_minmax, quantizer_report
+from .sampling import gather_statistics
+
+
+def run_minmax(state: QuantizationState, params: dict, ctx: RunContext, config_path: str) -> QuantizationState:
+    setup = _prepare(state, params, ctx, config_path)
+    collected = gather_statistics(state.model, setup.statistics(), params, ctx)
+    return _quantized(state, setup, collected, params, ctx)
+
+
+def run_default_quantization(state: QuantizationState, params: dict, ctx: RunContext,
+                             config_path: str) -> QuantizationState:
+    """MinMaxQuantization then FastBiasCorrection (or BiasCorrection with use_fast_bias: false).
+
+    The bias algorithm's FP32 statistics are collected in the same pass as the ranges.
+    """
+    setup = _prepare(state, params, ctx, config_path)
+    planned = QuantizationState(fp32=state.model, model=state.model, plan=setup.plan)
+    if params.get("use_fast_bias", True):
+        layers, bias_stats, shapes = fbc_statistics(planned, params)
+    else:
+        layers, bias_stats = bias_correction_statistics(planned)
+        shapes = []
+    collected = gather_statistics(state.model, setup.statistics() | bias_stats, params, ctx, record_shapes=shapes)
+    quantized = _quantized(state, setup, collected, params, ctx)
+    if params.get("use_fast_bias", True):
+        return apply_fast_bias_correction(quantized, layers, collected, params, ctx)
+    return apply_bias_correction(quantized, fp32_means_by_node(layers, collected), params, ctx)
+
+
+def _prepare(state: QuantizationState, params: dict, ctx: RunContext, config_path: str) -> MinMaxSetup:
+    if state.plan is not None:
+        raise ConfigError.at(ctx.source, config_path, "the model is already quantized by an earlier algorithm "
+                                                      "in the list; quantize once")
+    setup = prepare_minmax(state.model, params, ctx, config_path)
+    if not setup.plan.activations and not setup.plan.weights:
+        raise ModelError("the model has no operation to quantize (no Convolution, MatMul or other operation the "
+                         f"{ctx.device_for(params)} rules quantize outside the ignored scope); nothing was written")
+    return setup
+
+
+def _quantized(state, setup, collected, params, ctx) -> QuantizationState:
+    with ctx.timed("ranges"):
+        fq_params = compute_params(state.model, setup, collected)
+        model = insert_fake_quantize(state.model, setup.plan, fq_params)
+    ctx.dump(model, "quantized")
+    section = {"algorithm": "MinMaxQuantization", "preset": params.get("preset"), "samples": collected.samples,
+               "quantizers": quantizer_report(setup, fq_params)}
+    return state.with_section(section, fp32=state.model, model=model, plan=setup.plan, params=fq_params)

@@ -1,0 +1,49 @@
+"""Evaluate a model with the user's Metric, in sample order, through the async infer queue."""
+from dataclasses import dataclass, field
+
+import numpy as np
+import openvino as ov
+
+from .dataset import input_specs, read_item, to_model_inputs
+from .engine import Engine
+from .metrics import average_values, reset, sample_values, update
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, float]  # avg_value over the evaluated samples
+    per_sample: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> value per evaluated sample
+    outputs: dict[int, list[np.ndarray]] = field(default_factory=dict)  # kept model outputs by sample index
+
+
+def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int], requests: int | None = None,
+             per_sample: bool = False, keep_outputs: frozenset[int] = frozenset(),
+             description: str = "Evaluation") -> Evaluation:
+    """The Metric's values for ``model`` over ``loader[i] for i in indices``.
+
+    :param per_sample: also read the Metric's per-sample ``value`` after every update.
+    :param keep_outputs: sample indices whose raw model outputs to keep (e.g. for ranking against FP32).
+    """
+    compiled = engine.compile(model, "model for evaluation")
+    specs = input_specs(model)
+    annotations: dict[int, object] = {}
+    values: dict[str, list[float]] = {}
+    kept: dict[int, list[np.ndarray]] = {}
+
+    def samples():
+        for index in indices:
+            data, annotation = read_item(loader, index)
+            annotations[index] = annotation
+            yield index, to_model_inputs(data, specs, index)
+
+    def handle(index: int, outputs: list[np.ndarray]) -> None:
+        update(metric, outputs, annotations.pop(index), index)
+        if per_sample:
+            for name, value in sample_values(metric).items():
+                values.setdefault(name, []).append(value)
+        if index in keep_outputs:
+            kept[index] = outputs
+
+    reset(metric)
+    engine.run(compiled, samples(), handle, requests, description, len(indices))
+    return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept)

@@ -1,0 +1,101 @@
+"""potq run / eval on the digits sample and the shipped configs, through the CLI."""
+import json
+
+import jsonschema
+import openvino as ov
+import pytest
+
+from potcli.schema import report_schema
+
+from ..conftest import REPO, runtime_precisions, write_text
+
+DIGITS = REPO / "samples" / "digits"
+FP32_TEST_ACCURACY = 786 / 797  # measured by samples/digits/train.py with the OpenVINO runtime
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """One `potq run samples/digits/config.yaml` shared by the tests that only read its results."""
+    from potcli.cli import main
+    out = tmp_path_factory.mktemp("digits")
+    assert main(["run", str(DIGITS / "config.yaml"), "--output-dir", str(out), "--log-level", "warning"]) == 0
+    return out
+
+
+def test_digits_run_writes_model_and_valid_report(digits_run):
+    assert sorted(p.name for p in digits_run.iterdir()) == ["digits.bin", "digits.xml", "report.json"]
+    report = json.loads((digits_run / "report.json").read_text())
+    jsonschema.validate(report, report_schema())
+    assert report["status"] == "ok"
+    assert report["runtime"]["int8_compute_layers"] == report["runtime"]["compute_layers"] == 5
+    assert report["runtime"]["standalone_fake_quantize"] == 0
+    assert report["files"]["output"]["weights"]["bytes"] == (digits_run / "digits.bin").stat().st_size
+    minmax = report["algorithms"][0]
+    assert minmax["samples"] == 300 and len(minmax["quantizers"]) == 12  # 7 activation + 5 weight quantizers
+    assert report["fp32_nodes"] == []
+
+
+def test_digits_int8_really_runs_int8(digits_run):
+    precisions = runtime_precisions(ov.Core().read_model(digits_run / "digits.xml"))
+    compute = {name: p for name, p in precisions.items() if not name.startswith("FakeQuantize")}
+    assert len(compute) == 5 and set(compute.values()) <= {"u8", "i8"}
+    assert not any(name.startswith("FakeQuantize") for name in precisions)
+
+
+def test_digits_int8_accuracy_within_half_a_point_of_fp32(digits_run, run_cli):
+    result = run_cli("eval", DIGITS / "test.yaml", "--model", digits_run / "digits.xml")
+    assert result.exit_code == 0, result.stderr
+    accuracy = float(result.stdout.split("accuracy@top1:")[1])
+    assert accuracy >= FP32_TEST_ACCURACY - 0.005
+
+
+def test_fp32_evaluation_matches_the_training_script(run_cli, tmp_path):
+    result = run_cli("eval", DIGITS / "test.yaml", "--output", tmp_path / "m.json")
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["samples"] == 797 and metrics["metrics"]["accuracy@top1"] == pytest.approx(FP32_TEST_ACCURACY)
+
+
+def test_same_config_gives_byte_identical_model(digits_run, run_cli, tmp_path):
+    assert run_cli("run", DIGITS / "config.yaml", "-o", tmp_path).exit_code == 0
+    for name in ("digits.xml", "digits.bin"):
+        assert (tmp_path / name).read_bytes() == (digits_run / name).read_bytes(), name
+
+
+def test_weights_are_stored_int8_unless_kept(digits_run, run_cli, tmp_path):
+    assert run_cli("run", DIGITS / "config.yaml", "-o", tmp_path, "--keep-uncompressed-weights").exit_code == 0
+    compressed = (digits_run / "digits.bin").stat().st_size
+    assert (tmp_path / "digits.bin").stat().st_size > 3.5 * compressed
+    assert (DIGITS / "model" / "digits.bin").stat().st_size > 3.5 * compressed
+
+
+def test_default_output_folder_is_results_model_name(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("run", DIGITS / "config.yaml").exit_code == 0
+    assert (tmp_path / "results" / "digits" / "digits.xml").is_file()
+
+
+@pytest.mark.parametrize("config,name,int8_layers", [("default_quantization.json", "digits_dq", 4),
+                                                     ("simplified_mode.yaml", "digits_simplified", 4)])
+def test_shipped_configs_run(run_cli, tmp_path, config, name, int8_layers):
+    result = run_cli("run", REPO / "configs" / config, "-o", tmp_path)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["runtime"]["int8_compute_layers"] == int8_layers
+    assert len(report["fp32_nodes"]) == 1  # each config keeps one layer in FP32 on purpose
+
+
+def test_dump_intermediate_model_writes_the_fake_quantized_model(run_cli, tmp_path):
+    config = (DIGITS / "config.yaml").read_text().replace("target_device: CPU", "target_device: CPU\n"
+                                                          "  dump_intermediate_model: true")
+    config = config.replace("model/digits", f"{DIGITS}/model/digits").replace("plugins.py", f"{DIGITS}/plugins.py")
+    config = config.replace("${config_dir}/data", f"{DIGITS}/data")
+    path = write_text(tmp_path / "c.yaml", config)
+    assert run_cli("run", path, "-o", tmp_path / "out").exit_code == 0
+    dumped = ov.Core().read_model(tmp_path / "out" / "intermediate" / "digits_quantized.xml")
+    assert sum(n.get_type_name() == "FakeQuantize" for n in dumped.get_ordered_ops()) == 12
+
+
+def test_eval_without_metric_is_a_config_error(run_cli):
+    result = run_cli("eval", REPO / "configs" / "simplified_mode.yaml")
+    assert result.exit_code == 2 and "engine.metric: potq eval needs a Metric plugin" in result.stderr

@@ -1,0 +1,121 @@
+"""Tiny models built with openvino's opset API: explicit names, fixed seeds, shapes of a few hundred values."""
+import numpy as np
+import openvino as ov
+import openvino.opset13 as ops
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _conv(x, cin, cout, name, rng, k=3, bias=True, relu=True, scale=0.3):
+    w = (rng.standard_normal((cout, cin, k, k)) * scale).astype(np.float32)
+    y = ops.convolution(x, ops.constant(w, name=f"{name}/weights"), [1, 1], [k // 2] * 2, [k // 2] * 2, [1, 1],
+                        name=name)
+    if bias:
+        b = (rng.standard_normal((1, cout, 1, 1)) * 0.1).astype(np.float32)
+        y = ops.add(y, ops.constant(b, name=f"{name}/bias_value"), name=f"{name}/bias")
+    return ops.relu(y, name=f"{name}/relu") if relu else y
+
+
+def conv_relu(seed=0, batch=1) -> ov.Model:
+    """image -> conv1 (+bias, relu) -> conv2 (+bias) -> output."""
+    rng = _rng(seed)
+    x = ops.parameter([batch, 3, 8, 8], np.float32, name="image")
+    y = _conv(x, 3, 8, "conv1", rng)
+    y = _conv(y, 8, 4, "conv2", rng, relu=False)
+    return ov.Model([ops.result(y, name="output")], [x], "conv_relu")
+
+
+def residual(seed=0) -> ov.Model:
+    """conv stem -> relu -> maxpool -> [conv+relu -> conv] + skip -> relu -> global mean -> fc."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    stem = _conv(x, 3, 8, "stem", rng)
+    pooled = ops.max_pool(stem, [2, 2], [1, 1], [0, 0], [0, 0], [2, 2], name="pool").output(0)
+    branch = _conv(pooled, 8, 8, "block.conv1", rng)
+    branch = _conv(branch, 8, 8, "block.conv2", rng, relu=False)
+    y = ops.relu(ops.add(branch, pooled, name="block.add"), name="block.relu")
+    y = ops.reduce_mean(y, ops.constant(np.array([2, 3], np.int64)), False, name="gap")
+    w = (rng.standard_normal((10, 8)) * 0.3).astype(np.float32)
+    logits = ops.add(ops.matmul(y, ops.constant(w, name="fc/weights"), False, True, name="fc"),
+                     ops.constant((rng.standard_normal(10) * 0.1).astype(np.float32)), name="fc/bias")
+    return ov.Model([ops.result(logits, name="logits")], [x], "residual")
+
+
+def concat_branches(seed=0) -> ov.Model:
+    """Two conv branches concatenated, then a conv: the concat inputs share one range."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    a = _conv(x, 3, 4, "left", rng)
+    b = _conv(x, 3, 4, "right", rng, scale=1.0)
+    y = ops.concat([a, b], 1, name="concat")
+    y = _conv(y, 8, 4, "head", rng, relu=False)
+    return ov.Model([ops.result(y, name="output")], [x], "concat_branches")
+
+
+def matmuls(seed=0, transpose_b=True) -> ov.Model:
+    """tokens [1,4,16] -> dense (+bias, relu) -> dense: MatMul weights with either layout."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 4, 16], np.float32, name="tokens")
+    w1 = (rng.standard_normal((8, 16) if transpose_b else (16, 8)) * 0.3).astype(np.float32)
+    y = ops.matmul(x, ops.constant(w1, name="dense1/weights"), False, transpose_b, name="dense1")
+    y = ops.relu(ops.add(y, ops.constant((rng.standard_normal(8) * 0.1).astype(np.float32)), name="dense1/bias"))
+    w2 = (rng.standard_normal((8, 6)) * 0.3).astype(np.float32)
+    y = ops.matmul(y, ops.constant(w2, name="dense2/weights"), False, False, name="dense2")
+    return ov.Model([ops.result(y, name="output")], [x], "matmuls")
+
+
+def attention(seed=0) -> ov.Model:
+    """q·kᵀ -> softmax -> ·v with q, k, v from dense layers: MatMuls whose inputs are both activations."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 6, 8], np.float32, name="tokens")
+
+    def dense(name):
+        w = (rng.standard_normal((8, 8)) * 0.4).astype(np.float32)
+        return ops.matmul(x, ops.constant(w, name=f"{name}/weights"), False, True, name=name)
+
+    scores = ops.matmul(dense("q"), dense("k"), False, True, name="scores")
+    probs = ops.softmax(scores, -1, name="softmax")
+    context = ops.matmul(probs, dense("v"), False, False, name="context")
+    return ov.Model([ops.result(context, name="output")], [x], "attention")
+
+
+def two_inputs(seed=0) -> ov.Model:
+    """Two inputs, added, then a conv: data must come as a dict keyed by input name."""
+    rng = _rng(seed)
+    a = ops.parameter([1, 3, 8, 8], np.float32, name="left")
+    b = ops.parameter([1, 3, 8, 8], np.float32, name="right")
+    y = _conv(ops.add(a, b, name="sum"), 3, 4, "conv", rng, relu=False)
+    return ov.Model([ops.result(y, name="output")], [a, b], "two_inputs")
+
+
+def dynamic_batch(seed=0) -> ov.Model:
+    """conv_relu with batch dimension -1."""
+    rng = _rng(seed)
+    x = ops.parameter(ov.PartialShape([-1, 3, 8, 8]), np.float32, name="image")
+    y = _conv(_conv(x, 3, 8, "conv1", rng), 8, 4, "conv2", rng, relu=False)
+    return ov.Model([ops.result(y, name="output")], [x], "dynamic_batch")
+
+
+def no_quantizable_ops() -> ov.Model:
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    return ov.Model([ops.result(ops.relu(ops.sigmoid(x)), name="output")], [x], "elementwise_only")
+
+
+def save(model: ov.Model, path) -> str:
+    ov.save_model(model, str(path), compress_to_fp16=False)
+    return str(path)
+
+
+def random_inputs(model: ov.Model, count: int, seed: int = 0, batch: int = 1) -> list:
+    """Inputs for ``model``: arrays for one input, dicts keyed by input name for several."""
+    rng = _rng(seed)
+    samples = []
+    for _ in range(count):
+        arrays = {}
+        for port in model.inputs:
+            shape = [batch if d.is_dynamic else d.get_length() for d in port.get_partial_shape()]
+            arrays[port.get_any_name()] = rng.standard_normal(shape).astype(np.float32)
+        samples.append(next(iter(arrays.values())) if len(arrays) == 1 else arrays)
+    return samples
