@@ -117,6 +117,9 @@ class Correction:
         return forced or self.magnitude < threshold
 
 
+PROBE_WEIGHT_BYTES = 16 << 20  # weights compiled at once by FastBiasCorrection: bounds its memory
+
+
 def fast_corrections(core: ov.Core, fp32_model: ov.Model, layers: list[BiasLayer], plan: QuantizationPlan,
                      params: dict[str, FQParams], means: dict[TensorStatistic, np.ndarray],
                      shapes: dict[str, tuple[int, ...]]) -> list[Correction]:
@@ -125,17 +128,32 @@ def fast_corrections(core: ov.Core, fp32_model: ov.Model, layers: list[BiasLayer
     The shift is the layer's FP32 output on the blob minus its quantized output (quantized blob and weights)
     on the same blob: the mean error quantization adds. Comparing on the same blob (rather than against the
     FP32 output mean measured on real data, as NNCF does) keeps padding effects of small feature maps out of
-    the correction.
+    the correction. Layers are probed in batches of about PROBE_WEIGHT_BYTES of weights, each batch as one
+    small compiled model.
     """
-    if not layers:
-        return []
+    nodes = nodes_by_name(fp32_model)
+    corrections, batch, batch_bytes = [], [], 0
+    for layer in layers:
+        batch.append(layer)
+        batch_bytes += 2 * sum(constant_value(nodes[layer.node].input_value(port)).nbytes
+                               for port in range(nodes[layer.node].get_input_size()) if port != layer.input_port)
+        if batch_bytes >= PROBE_WEIGHT_BYTES or layer is layers[-1]:
+            shifts = _probe_shifts(core, fp32_model, batch, plan, params, means, shapes)
+            for probed, shift in zip(batch, shifts, strict=True):
+                corrections.append(Correction(probed, shift, _magnitude(shift, layer_bias(fp32_model, probed), probed)))
+            batch, batch_bytes = [], 0
+    return corrections
+
+
+def _probe_shifts(core, fp32_model, layers, plan, params, means, shapes) -> list[np.ndarray]:
     input_fq = {consumer: params[q.name] for q in plan.activations for consumer in q.consumers}
     weight_fq = {(w.node, w.port): params[w.name] for w in plan.weights}
     fp_copy, q_copy = nodes_by_name(fp32_model.clone()), nodes_by_name(fp32_model.clone())
     parameters, results, blobs = [], [], {}
     for i, layer in enumerate(layers):
         shape = shapes[layer.input_tensor]
-        blob = np.broadcast_to(_along(means[input_mean(layer)], layer.input_channel_axis, len(shape)), shape).astype(np.float32)
+        blob = np.broadcast_to(_along(means[input_mean(layer)], layer.input_channel_axis, len(shape)),
+                               shape).astype(np.float32)
         q_blob = fake_quantize(blob, input_fq[(layer.node, layer.input_port)]) \
             if (layer.node, layer.input_port) in input_fq else blob
         for kind, nodes, data, fqs in (("fp", fp_copy, blob, {}), ("q", q_copy, q_blob, weight_fq)):
@@ -146,12 +164,8 @@ def fast_corrections(core: ov.Core, fp32_model: ov.Model, layers: list[BiasLayer
     compiled = core.compile_model(ov.Model(results, parameters, "potq_bias_probe"), "CPU",
                                   {"INFERENCE_PRECISION_HINT": "f32"})
     outputs = compiled.create_infer_request().infer(blobs)
-    corrections = []
-    for i, layer in enumerate(layers):
-        shift = outputs[compiled.outputs[2 * i]] - outputs[compiled.outputs[2 * i + 1]]
-        bias = layer_bias(fp32_model, layer)
-        corrections.append(Correction(layer, shift.astype(np.float32), _magnitude(shift, bias, layer)))
-    return corrections
+    return [(outputs[compiled.outputs[2 * i]] - outputs[compiled.outputs[2 * i + 1]]).astype(np.float32)
+            for i in range(len(layers))]
 
 
 def _cut_layer(node: ov.Node, layer: BiasLayer, parameter, weight_fq: dict) -> ov.Node:

@@ -45,7 +45,7 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
 
     def handle(index: int, results: list[np.ndarray]) -> None:
         raw: dict[str, np.ndarray] = {}
-        for (kind, key), value in zip(outputs, results):
+        for (kind, key), value in zip(outputs, results, strict=True):
             if kind == "shape":
                 shapes.setdefault(key, tuple(int(d) for d in value))
                 continue

@@ -53,7 +53,8 @@ def read_config_file(path: Path) -> dict:
         if path.is_dir():
             raise ConfigError.at(source, "", "is a folder, not a config file")
         if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ConfigError.at(source, "", f"config file is larger than {MAX_CONFIG_BYTES // 1024} KiB; refusing to read it")
+            raise ConfigError.at(source, "", f"config file is larger than {MAX_CONFIG_BYTES // 1024} KiB; "
+                                             f"refusing to read it")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError.at(source, "", "config file not found") from None
@@ -176,7 +177,8 @@ def _is_accuracy_checker(engine) -> bool:
         return False
     if engine.get("type") == "accuracy_checker":
         return True
-    return "type" not in engine and "data_loader" not in engine and bool({"config", "launchers", "datasets"} & engine.keys())
+    looks_like_ac = bool({"config", "launchers", "datasets"} & engine.keys())  # POT's default engine, type left out
+    return "type" not in engine and "data_loader" not in engine and looks_like_ac
 
 
 def _describe(error: jsonschema.ValidationError, root: dict) -> list[tuple[list, str]]:

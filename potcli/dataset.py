@@ -20,7 +20,7 @@ class InputSpec:
 
 def input_specs(model: ov.Model) -> list[InputSpec]:
     specs = []
-    for parameter, port in zip(model.get_parameters(), model.inputs):
+    for parameter, port in zip(model.get_parameters(), model.inputs, strict=True):
         names = set(port.get_names()) | {parameter.get_friendly_name()}
         name = sorted(port.get_names())[0] if port.get_names() else parameter.get_friendly_name()
         specs.append(InputSpec(name, frozenset(names), parameter.get_partial_shape(),
@@ -104,10 +104,47 @@ def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
         if array.ndim != shape.rank.get_length():
             raise DataError(f"{where}: got shape {list(array.shape)}, the model expects {shape} "
                             f"(rank {shape.rank.get_length()})")
-        for axis, (got, dim) in enumerate(zip(array.shape, shape)):
+        for axis, (got, dim) in enumerate(zip(array.shape, shape, strict=True)):
             if dim.is_static and got != dim.get_length():
                 raise DataError(f"{where}: got shape {list(array.shape)}, the model expects {shape} "
                                 f"(axis {axis} must be {dim.get_length()})")
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         raise DataError(f"{where}: contains NaN or Inf")
     return np.ascontiguousarray(array, dtype=spec.dtype)
+
+
+class CachedLoader:
+    """A DataLoader wrapper that keeps items after their first read, up to ``budget_bytes`` of array data.
+
+    AccuracyAwareQuantization reads the same samples for the FP32 evaluation, the statistics and every later
+    evaluation; decoding them once is much cheaper. Past the budget, items are read from the loader each time.
+    """
+
+    def __init__(self, loader, budget_bytes: int):
+        self.loader = loader
+        self.budget = budget_bytes
+        self.items: dict[int, object] = {}
+        self.used = 0
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __getitem__(self, index):
+        if index in self.items:
+            return self.items[index]
+        item = self.loader[index]
+        size = _array_bytes(item)
+        if self.used + size <= self.budget:
+            self.items[index] = item
+            self.used += size
+        return item
+
+
+def _array_bytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_array_bytes(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return sum(_array_bytes(v) for v in value)
+    return 64

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import openvino as ov
 
+from .batching import run_per_sample
 from .dataset import input_specs, read_item, to_model_inputs
 from .engine import Engine
 from .metrics import average_values, reset, sample_values, update
@@ -24,7 +25,6 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int]
     :param per_sample: also read the Metric's per-sample ``value`` after every update.
     :param keep_outputs: sample indices whose raw model outputs to keep (e.g. for ranking against FP32).
     """
-    compiled = engine.compile(model, "model for evaluation")
     specs = input_specs(model)
     annotations: dict[int, object] = {}
     values: dict[str, list[float]] = {}
@@ -45,5 +45,5 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int]
             kept[index] = outputs
 
     reset(metric)
-    engine.run(compiled, samples(), handle, requests, description, len(indices))
+    run_per_sample(engine, model, samples(), handle, requests, description, len(indices), "model for evaluation")
     return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept)

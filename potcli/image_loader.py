@@ -27,7 +27,7 @@ class ImageFolderLoader(DataLoader):
         if self._layout is None or shape.rank.is_dynamic or len(shape) != len(self._layout):
             raise ModelError(f"engine.type simplified: cannot read images into input shape {shape}; "
                              f"set engine.layout (NCHW, NHWC, CHW or HWC)")
-        dims = dict(zip(self._layout, shape))
+        dims = dict(zip(self._layout, shape, strict=True))
         self._channels = dims["C"].get_length() if dims["C"].is_static else 3
         self._size = (dims["W"].get_length(), dims["H"].get_length()) \
             if dims["W"].is_static and dims["H"].is_static else None

@@ -1,6 +1,9 @@
-"""What the CPU plugin really runs: precision of each compute layer in the compiled model."""
+"""What the CPU plugin really runs: precision of each compute layer, and how fast."""
+import statistics
+import time
 from collections import Counter
 
+import numpy as np
 import openvino as ov
 
 COMPUTE_LAYERS = {"Convolution", "GroupConvolution", "Deconvolution", "FullyConnected", "MatMul", "Gemm",
@@ -28,3 +31,19 @@ def runtime_summary(core: ov.Core, model: ov.Model) -> dict:
             "by_precision": dict(sorted(by_precision.items())),
             "floating_point_compute_layers": sorted(fp_layers),
             "standalone_fake_quantize": standalone_fq}
+
+
+def latencies_ms(compiled: dict[str, ov.CompiledModel], inputs: dict[str, dict | np.ndarray],
+                 iterations: int) -> dict[str, float]:
+    """Median single-request latency of each compiled model. The models take turns inference by inference,
+    so that a noisy machine's drift hits all of them alike."""
+    requests = {name: model.create_infer_request() for name, model in compiled.items()}
+    for name, request in requests.items():
+        request.infer(inputs[name])  # warm-up
+    samples: dict[str, list[float]] = {name: [] for name in compiled}
+    for _ in range(iterations):
+        for name, request in requests.items():
+            start = time.perf_counter()
+            request.infer(inputs[name])
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}

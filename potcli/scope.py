@@ -34,7 +34,8 @@ def resolve_ignored_scope(model: ov.Model, ignored: dict, extra_types: tuple[str
         if name in names:
             reasons.setdefault(name, f"ignored.scope[{i}]")
         else:
-            unmatched.append((f"{config_path}.scope[{i}]", f"{name!r} matches no node of the model{_hint(name, names)}"))
+            unmatched.append((f"{config_path}.scope[{i}]",
+                              f"{name!r} matches no node of the model{_hint(name, names)}"))
     for i, pattern in enumerate(ignored.get("patterns", [])):
         regex = re.compile(pattern)
         hits = [n for n in sorted(names) if regex.fullmatch(n)]
@@ -47,9 +48,9 @@ def resolve_ignored_scope(model: ov.Model, ignored: dict, extra_types: tuple[str
         for hit in hits:
             reasons.setdefault(hit, f"ignored.operations[{i}] ({entry['type']})")
         if not hits:
+            qualifier = " with these attributes" if entry.get("attributes") else ""
             unmatched.append((f"{config_path}.operations[{i}]",
-                              f"no {entry['type']} operation{' with these attributes' if entry.get('attributes') else ''}"
-                              f" in the model"))
+                              f"no {entry['type']} operation{qualifier} in the model"))
     for node in nodes:
         if node.get_type_name() in extra_types:
             reasons.setdefault(node.get_friendly_name(), "model_type: transformer")
@@ -62,7 +63,8 @@ def _operation_matches(node: ov.Node, entry: dict) -> bool:
     if node.get_type_name() != entry["type"]:
         return False
     attributes = node.get_attributes()
-    return all(key in attributes and _same(attributes[key], value) for key, value in entry.get("attributes", {}).items())
+    wanted = entry.get("attributes", {})
+    return all(key in attributes and _same(attributes[key], value) for key, value in wanted.items())
 
 
 def _same(actual, expected) -> bool:

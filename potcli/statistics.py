@@ -6,9 +6,9 @@ combine those values across samples without keeping them all:
 - ``min``, ``max``, ``mean`` keep a running value: O(1) memory.
 - ``median``, ``mean_no_outliers``, ``median_no_outliers`` need the distribution of the per-sample values.
   They keep them exactly up to a fixed capacity (``SampleAggregator.capacity_for``: 65536 samples for a
-  per-tensor statistic, 16 MiB per statistic at most), and past it a uniform reservoir sample of that size (Vitter's algorithm R, seeded,
-  fed in sample order so that runs are reproducible). Memory is bounded by the capacity, never by the
-  number of samples.
+  per-tensor statistic, about 16 MiB per statistic), and past it a uniform reservoir sample of that size
+  (Vitter's algorithm R, seeded, fed in sample order so that runs are reproducible). Memory is bounded by the
+  capacity, never by the number of samples.
 """
 from dataclasses import dataclass
 

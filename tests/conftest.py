@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from potcli.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -119,3 +119,31 @@ def random_inputs(model: ov.Model, count: int, seed: int = 0, batch: int = 1) ->
             arrays[port.get_any_name()] = rng.standard_normal(shape).astype(np.float32)
         samples.append(next(iter(arrays.values())) if len(arrays) == 1 else arrays)
     return samples
+
+
+def classifier_with_outliers(seed=0, outliers=("conv2",), scale=2000.0) -> ov.Model:
+    """image -> conv1 -> conv2 -> conv3 (each +bias, relu) -> mean -> fc (10 classes).
+
+    For each layer named in ``outliers``, channel 0 of the tensor it reads is scaled up by ``scale`` (and its
+    weights for that channel down): the FP32 function is unchanged, but per-tensor INT8 quantization of that
+    tensor wipes out the other channels, so that layer is the one to revert.
+    """
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    y, cin = x, 3
+    for name in ("conv1", "conv2", "conv3"):
+        w = (rng.standard_normal((8, cin, 3, 3)) * 0.4).astype(np.float32)
+        b = (rng.standard_normal((1, 8, 1, 1)) * 0.1).astype(np.float32)
+        if name in outliers:  # the producer's channel 0 was scaled up: undo it in this layer's weights
+            w[:, 0] /= scale
+        following = {"conv1": "conv2", "conv2": "conv3", "conv3": None}[name]
+        if following in outliers:
+            w[0] *= scale
+            b[0, 0] *= scale
+        conv = ops.convolution(y, ops.constant(w, name=f"{name}/weights"), [1, 1], [1, 1], [1, 1], [1, 1], name=name)
+        y = ops.relu(ops.add(conv, ops.constant(b), name=f"{name}/bias"), name=f"{name}/relu")
+        cin = 8
+    y = ops.reduce_mean(y, ops.constant(np.array([2, 3], np.int64)), False, name="gap")
+    w = (rng.standard_normal((10, 8)) * 0.5).astype(np.float32)
+    logits = ops.matmul(y, ops.constant(w, name="fc/weights"), False, True, name="fc")
+    return ov.Model([ops.result(logits, name="logits")], [x], "classifier_with_outliers")

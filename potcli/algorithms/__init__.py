@@ -1,5 +1,6 @@
 """The algorithms a config can name, by POT's names."""
 from ..errors import ConfigError
+from .accuracy_aware import run_accuracy_aware
 from .bias_correction import run_bias_correction, run_fast_bias_correction
 from .context import QuantizationState, RunContext
 from .quantization import run_default_quantization, run_minmax
@@ -17,6 +18,7 @@ ALGORITHMS = {
     "FastBiasCorrection": run_fast_bias_correction,
     "BiasCorrection": run_bias_correction,
     "ActivationChannelAlignment": _not_implemented,
+    "AccuracyAwareQuantization": run_accuracy_aware,
 }
 
 

@@ -128,7 +128,7 @@ def main():
     compiled = core.compile_model(ir, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     request = compiled.create_infer_request()
     correct = 0
-    for img, label in zip(x_test, y_test):
+    for img, label in zip(x_test, y_test, strict=True):
         logits = request.infer({"image": img[None]})[compiled.output(0)]
         correct += int(logits.argmax() == label)
     print(f"OpenVINO IR (CPU, f32) test top-1: {correct / len(y_test):.4f} ({correct}/{len(y_test)})")

@@ -1,6 +1,5 @@
 import copy
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -59,14 +58,16 @@ BROKEN = [  # (id, change, config path named in the message, part of the message
     ("mode_typo", with_change(f"{P0}.weights", {"mode": "sym"}), f"{P0}.weights.mode", "'sym' is not one of"),
     ("granularity_typo", with_change(f"{P0}.activations", {"granularity": "perlayer"}), f"{P0}.activations.granularity",
      "is not one of"),
-    ("estimator_type", with_change(f"{P0}.range_estimator", {"max": {"type": "median"}}), f"{P0}.range_estimator.max.type",
+    ("estimator_type", with_change(f"{P0}.range_estimator", {"max": {"type": "median"}}),
+     f"{P0}.range_estimator.max.type",
      "'median' is not one of"),
     ("aggregator_typo", with_change(f"{P0}.range_estimator", {"max": {"aggregator": "avg"}}),
      f"{P0}.range_estimator.max.aggregator", "'avg' is not one of"),
     ("outlier_prob_range", with_change(f"{P0}.range_estimator", {"min": {"outlier_prob": 0.7}}),
      f"{P0}.range_estimator.min.outlier_prob", "greater than or equal to the maximum of 0.5"),
     ("saturation_fix_value", with_change(f"{P0}.saturation_fix", "yes"), f"{P0}.saturation_fix", "is not one of"),
-    ("layerwise_tuning", with_change(f"{P0}.use_layerwise_tuning", True), f"{P0}.use_layerwise_tuning", "not one of [False]"),
+    ("layerwise_tuning", with_change(f"{P0}.use_layerwise_tuning", True), f"{P0}.use_layerwise_tuning",
+     "not one of [False]"),
     ("maximal_drop_negative", aaq(maximal_drop=-0.1), f"{P0}.maximal_drop", "minimum of 0"),
     ("relative_drop_above_one", aaq(maximal_drop=1.5, drop_type="relative"), f"{P0}.maximal_drop", "maximum of 1"),
     ("drop_type_typo", aaq(drop_type="percent"), f"{P0}.drop_type", "'percent' is not one of"),
@@ -94,7 +95,8 @@ BROKEN = [  # (id, change, config path named in the message, part of the message
      "required key is missing"),
     ("engine_type_unknown", with_change("engine.type", "magic"), "engine.type", "'magic' is not one of"),
     ("requests_zero", with_change("engine.stat_requests_number", 0), "engine.stat_requests_number", "minimum of 1"),
-    ("loader_args_list", with_change("engine.data_loader_args", [1]), "engine.data_loader_args", "not of type 'object'"),
+    ("loader_args_list", with_change("engine.data_loader_args", [1]), "engine.data_loader_args",
+     "not of type 'object'"),
     ("unknown_top_level", with_change("compresion", {}), "compresion", "did you mean 'compression'?"),
     ("ignored_scope_string", with_change(f"{P0}.ignored", {"scope": "conv1"}), f"{P0}.ignored.scope",
      "not of type 'array'"),
@@ -254,6 +256,7 @@ def test_schema_command_prints_the_packaged_schema(run_cli):
 
 def test_invalid_config_raises_config_error_with_all_problems():
     with pytest.raises(ConfigError) as info:
-        validated_with_defaults({"name": "DefaultQuantization", "params": {"preset": 1, "seed": "x"}}, "api", "algorithm")
+        validated_with_defaults({"name": "DefaultQuantization", "params": {"preset": 1, "seed": "x"}}, "api",
+                                "algorithm")
     assert len(info.value.problems) == 2
     assert info.value.exit_code == 2

@@ -87,7 +87,8 @@ FAILURES = [  # (id, reference, args, message part)
     ("spaces", "my loaders:Loader", {}, "malformed plugin reference"),
     ("missing_module", "no_such_module_xyz:Loader", {}, "no module named 'no_such_module_xyz'"),
     ("missing_file", "nowhere/loaders.py:Loader", {}, "plugin file"),
-    ("broken_import", "broken:Loader", {}, "importing module 'broken' failed: ModuleNotFoundError: No module named 'dep_that_is_not_installed'"),
+    ("broken_import", "broken:Loader", {},
+     "importing module 'broken' failed: ModuleNotFoundError: No module named 'dep_that_is_not_installed'"),
     ("syntax_error", "syntaxerr:Loader", {}, "importing module 'syntaxerr' failed: SyntaxError"),
     ("missing_attribute", "myloaders:Nope", {}, "has no attribute 'Nope'"),
     ("not_callable", "myloaders:not_a_class", {}, "is a int, not a DataLoader class"),
@@ -112,7 +113,8 @@ def test_data_loader_failures_are_distinct_plugin_errors(mock_module, tmp_path, 
 
 def test_metric_without_reset_is_rejected(mock_module, tmp_path):
     mock_module("mymetrics.py", METRIC)
-    with pytest.raises(PluginError, match=r"engine.metric: 'mymetrics:NoReset' does not look like a Metric: it has no reset"):
+    with pytest.raises(PluginError,
+                       match=r"engine.metric: 'mymetrics:NoReset' does not look like a Metric: it has no reset"):
         load_metric("mymetrics:NoReset", {}, tmp_path)
 
 
@@ -131,7 +133,7 @@ def test_pot_style_subclasses_work_unchanged():
     loader = PotLoader({"size": 2, "nested": {"label": 7}})
     assert len(loader) == 2 and loader[1] == (1, 7)
     with pytest.raises(AttributeError):
-        loader.config.missing  # a typo fails, unlike addict's silent empty Dict
+        _ = loader.config.missing  # a typo fails, unlike addict's silent empty Dict
 
     class PotMetric(Metric):
         def __init__(self):

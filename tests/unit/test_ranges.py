@@ -63,7 +63,8 @@ def test_weights_are_symmetric_per_channel_with_zero_filter_floor():
 def test_saturation_fix_doubles_the_range_of_255_levels():
     params = half_range_weights(np.array([1.0, 2.0]), 8)
     assert params.levels == 255
-    assert params.input_high.tolist() == pytest.approx([2.0, 4.0]) and params.input_low.tolist() == pytest.approx([-2.0, -4.0])
+    assert params.input_high.tolist() == pytest.approx([2.0, 4.0])
+    assert params.input_low.tolist() == pytest.approx([-2.0, -4.0])
     first_channel = FQParams(params.input_low[:1], params.input_high[:1], params.levels)
     quantized = fake_quantize(np.linspace(-1, 1, 1001, dtype=np.float32), first_channel)
     assert len(np.unique(quantized)) == 127  # weights within [-max, max] land on -63..63: a 7-bit grid

@@ -1,0 +1,101 @@
+"""Benchmark models built with OpenVINO's opset API (fixed seed, random weights): no downloads needed.
+
+resnet_like(): ResNet-18 topology (conv+bias as after batch-norm folding, ReLU, max-pool, 8 basic blocks,
+global average pool, fully connected) on a 3x224x224 input.
+transformer_encoder(): a BERT-style encoder (multi-head self-attention, LayerNorm as MVN, GELU feed-forward)
+over [1, 128, 256] embeddings.
+"""
+import numpy as np
+import openvino as ov
+import openvino.opset13 as ops
+
+
+class _Weights:
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+    def conv(self, cout, cin, k, gain=1.0):
+        std = gain * np.sqrt(2.0 / (cin * k * k))
+        return (self.rng.standard_normal((cout, cin, k, k)) * std).astype(np.float32)
+
+    def dense(self, cin, cout, gain=1.0):
+        return (self.rng.standard_normal((cout, cin)) * gain * np.sqrt(1.0 / cin)).astype(np.float32)
+
+    def bias(self, n, scale=0.05):
+        return (self.rng.standard_normal(n) * scale).astype(np.float32)
+
+
+def _conv_bias(x, w: _Weights, cin, cout, k, stride, name, gain=1.0, relu=True):
+    pad = k // 2
+    conv = ops.convolution(x, ops.constant(w.conv(cout, cin, k, gain)), [stride, stride], [pad, pad], [pad, pad],
+                           [1, 1], name=name)
+    y = ops.add(conv, ops.constant(w.bias(cout).reshape(1, cout, 1, 1)), name=f"{name}/bias")
+    return ops.relu(y, name=f"{name}/relu") if relu else y
+
+
+def _basic_block(x, w, cin, cout, stride, name):
+    y = _conv_bias(x, w, cin, cout, 3, stride, f"{name}.conv1")
+    y = _conv_bias(y, w, cout, cout, 3, 1, f"{name}.conv2", gain=0.5, relu=False)
+    skip = x if stride == 1 and cin == cout else _conv_bias(x, w, cin, cout, 1, stride, f"{name}.down", relu=False)
+    return ops.relu(ops.add(y, skip, name=f"{name}.add"), name=f"{name}.relu")
+
+
+def resnet_like(seed: int = 0, size: int = 224) -> ov.Model:
+    w = _Weights(seed)
+    image = ops.parameter([1, 3, size, size], np.float32, name="image")
+    x = _conv_bias(image, w, 3, 64, 7, 2, "stem.conv")
+    x = ops.max_pool(x, [2, 2], [1, 1], [1, 1], [1, 1], [3, 3], name="stem.pool").output(0)
+    cin = 64
+    for stage, cout in enumerate([64, 128, 256, 512]):
+        for block in range(2):
+            stride = 2 if stage > 0 and block == 0 else 1
+            x = _basic_block(x, w, cin, cout, stride, f"layer{stage + 1}.{block}")
+            cin = cout
+    x = ops.reduce_mean(x, ops.constant(np.array([2, 3], np.int64)), keep_dims=False, name="pool")
+    logits = ops.add(ops.matmul(x, ops.constant(w.dense(512, 1000)), False, True, name="fc"),
+                     ops.constant(w.bias(1000)), name="fc/bias")
+    return ov.Model([logits], [image], "resnet_like")
+
+
+def _layer_norm(x, hidden, w, name):
+    y = ops.mvn(x, ops.constant(np.array([-1], np.int64)), True, 1e-5, "inside_sqrt", name=f"{name}/mvn")
+    gamma = (1.0 + w.bias(hidden, 0.02)).astype(np.float32)
+    return ops.add(ops.multiply(y, ops.constant(gamma)), ops.constant(w.bias(hidden, 0.02)), name=name)
+
+
+def _dense(x, w, cin, cout, name):
+    y = ops.matmul(x, ops.constant(w.dense(cin, cout)), False, True, name=name)
+    return ops.add(y, ops.constant(w.bias(cout)), name=f"{name}/bias")
+
+
+def _encoder_layer(x, w, seq, hidden, heads, name):
+    head = hidden // heads
+
+    def split_heads(t, label):
+        t = ops.reshape(t, ops.constant(np.array([1, seq, heads, head], np.int64)), False)
+        return ops.transpose(t, ops.constant(np.array([0, 2, 1, 3], np.int64)), name=f"{name}.{label}/heads")
+
+    q = split_heads(_dense(x, w, hidden, hidden, f"{name}.q"), "q")
+    k = split_heads(_dense(x, w, hidden, hidden, f"{name}.k"), "k")
+    v = split_heads(_dense(x, w, hidden, hidden, f"{name}.v"), "v")
+    scores = ops.matmul(q, k, False, True, name=f"{name}.scores")
+    scores = ops.multiply(scores, ops.constant(np.float32(1.0 / np.sqrt(head))))
+    probs = ops.softmax(scores, -1, name=f"{name}.softmax")
+    context = ops.matmul(probs, v, False, False, name=f"{name}.context")
+    context = ops.transpose(context, ops.constant(np.array([0, 2, 1, 3], np.int64)))
+    context = ops.reshape(context, ops.constant(np.array([1, seq, hidden], np.int64)), False)
+    attn = _dense(context, w, hidden, hidden, f"{name}.out")
+    x = _layer_norm(ops.add(x, attn, name=f"{name}.attn_residual"), hidden, w, f"{name}.ln1")
+    ff = ops.gelu(_dense(x, w, hidden, 4 * hidden, f"{name}.ff1"), "erf", name=f"{name}.gelu")
+    ff = _dense(ff, w, 4 * hidden, hidden, f"{name}.ff2")
+    return _layer_norm(ops.add(x, ff, name=f"{name}.ff_residual"), hidden, w, f"{name}.ln2")
+
+
+def transformer_encoder(seed: int = 0, seq: int = 128, hidden: int = 256, heads: int = 4, layers: int = 4) -> ov.Model:
+    w = _Weights(seed)
+    embeddings = ops.parameter([1, seq, hidden], np.float32, name="embeddings")
+    x = embeddings
+    for i in range(layers):
+        x = _encoder_layer(x, w, seq, hidden, heads, f"layer{i}")
+    return ov.Model([x], [embeddings], "transformer_encoder")
+

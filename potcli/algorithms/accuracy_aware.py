@@ -1,0 +1,257 @@
+"""AccuracyAwareQuantization: DefaultQuantization, then put back in FP32 the layers that cost most accuracy.
+
+POT's semantics (maximal_drop, drop_type, max_iter_num, ranking_subset_size, metric_subset_ratio,
+use_prev_if_drop_increase, convert_to_mixed_preset, tune_hyperparams, metrics/baseline_value), done faster:
+statistics are collected once for every variant tried; the FP32 model is evaluated at most once; layers are
+ranked on one compiled switchable model (ranking.py) instead of one compile per layer; the ranking samples
+are read once and kept.
+"""
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import openvino as ov
+
+from ..accuracy import AccuracyTarget, select_metrics
+from ..bias import find_bias_layers
+from ..dataset import CachedLoader, dataset_length
+from ..graph import constant_value, nodes_by_name
+from ..errors import ConfigError
+from ..evaluation import Evaluation, evaluate
+from ..metrics import has_per_sample_values, metric_directions
+from ..ranking import QuantizerGroup, quantizer_groups
+from ..rules import device_rules
+from ..runtime import latencies_ms
+from ..transform import remove_fake_quantize, set_biases
+from .context import QuantizationState, RunContext
+from .quantization import default_quantization_statistics, finish_default_quantization, prepare_quantization
+from .ranker import Ranker, output_error
+from .sampling import gather_statistics
+
+CACHE_BYTES = 512 << 20  # samples kept in memory between the evaluations of one run
+
+# tune_hyperparams: POT's grid of activation range estimators (min x max), tried on the ranking subset.
+_MIN_CHOICES = [{"type": "min", "aggregator": "min"}, {"type": "quantile", "aggregator": "mean", "outlier_prob": 1e-3},
+                {"type": "quantile", "aggregator": "mean", "outlier_prob": 1e-4}]
+_MAX_CHOICES = [{"type": "max", "aggregator": "max"}, {"type": "quantile", "aggregator": "mean", "outlier_prob": 1e-3},
+                {"type": "quantile", "aggregator": "mean", "outlier_prob": 1e-4}]
+TUNING_GRID = [{"min": low, "max": high} for low in _MIN_CHOICES for high in _MAX_CHOICES]
+
+
+@dataclass
+class Candidate:
+    """A quantized model and how it measured."""
+
+    state: QuantizationState
+    evaluation: Evaluation
+    excess: float
+    reverted: list[QuantizerGroup] = field(default_factory=list)
+
+
+def run_accuracy_aware(state: QuantizationState, params: dict, ctx: RunContext, config_path: str) -> QuantizationState:
+    if ctx.metric is None:
+        raise ConfigError.at(ctx.source, "engine.metric", "AccuracyAwareQuantization needs a Metric plugin")
+    ctx = replace(ctx, loader=CachedLoader(ctx.loader, CACHE_BYTES))
+    selected, baselines = select_metrics(metric_directions(ctx.metric), params, ctx.source, config_path)
+    length = dataset_length(ctx.loader)
+    indices = _evaluation_indices(length, params, bool(baselines))
+    per_sample = has_per_sample_values(ctx.metric)
+    fp32_eval = None
+    if not baselines:
+        keep = frozenset(indices) if not per_sample else frozenset()
+        with ctx.timed("fp32 evaluation"):
+            fp32_eval = evaluate(ctx.engine, state.model, ctx.loader, ctx.metric, indices, ctx.eval_requests,
+                                 per_sample, keep, "FP32 evaluation")
+        baselines = {name: fp32_eval.metrics[name] for name in selected}
+    target = AccuracyTarget(selected, baselines, params["maximal_drop"], params["drop_type"] == "relative")
+    run = _AccuracyAwareRun(ctx, params, target, indices, per_sample, fp32_eval, config_path)
+    return run.execute(state)
+
+
+def _evaluation_indices(length: int, params: dict, baseline_given: bool) -> list[int]:
+    """The whole dataset, or (FP32 baseline given in the config) a seeded metric_subset_ratio of it, as POT."""
+    if not baseline_given:
+        return list(range(length))
+    size = max(1, int(round(length * params["metric_subset_ratio"])))
+    return sorted(np.random.default_rng(params.get("seed", 0)).permutation(length)[:size].tolist())
+
+
+class _AccuracyAwareRun:
+    def __init__(self, ctx, params, target, indices, per_sample, fp32_eval, config_path):
+        self.ctx, self.params, self.target, self.indices = ctx, params, target, indices
+        self.per_sample, self.fp32_eval, self.config_path = per_sample, fp32_eval, config_path
+        self.iterations: list[dict] = []
+        self.evaluations = 0
+
+    def execute(self, state: QuantizationState) -> QuantizationState:
+        started = time.perf_counter()
+        variants = self._variants()
+        setups = {key: prepare_quantization(state, p, self.ctx, self.config_path) for key, p in variants.items()}
+        stats, shapes = set(), []
+        for key, variant in variants.items():
+            more, more_shapes = default_quantization_statistics(state, setups[key], variant)
+            stats |= more
+            shapes += more_shapes
+        collected = gather_statistics(state.model, stats, self.params, self.ctx, record_shapes=shapes)
+
+        def quantize(key):
+            return finish_default_quantization(state, setups[key], collected, variants[key], self.ctx)
+
+        best = self._measure(quantize("default"), "DefaultQuantization")
+        initial = best
+        if not self._reached(best) and "mixed" in variants:
+            best = self._keep_better(best, self._measure(quantize("mixed"), "convert_to_mixed_preset"))
+        ranker = None
+        if not self._reached(best):
+            ranker = Ranker(self.ctx, state.model, self.target, self._ranking_indices(best), self.per_sample,
+                            self.fp32_eval)
+            tuned = [key for key in variants if key.startswith("tune")]
+            if tuned:
+                best = self._tune(best, tuned, quantize, ranker)
+        if not self._reached(best):
+            best = self._revert_layers(best, state, ranker)
+        return self._result(best, initial, started)
+
+    def _variants(self) -> dict[str, dict]:
+        """DefaultQuantization parameter sets this run may try; their statistics are all collected at once."""
+        variants = {"default": self.params}
+        if self.params["convert_to_mixed_preset"] and self.params["preset"] == "performance":
+            variants["mixed"] = {**self.params, "preset": "mixed"}
+        if self.params["tune_hyperparams"]:
+            for i, estimator in enumerate(TUNING_GRID):
+                variants[f"tune{i}"] = {**self.params, "activations": {**self.params.get("activations", {}),
+                                                                        "range_estimator": estimator}}
+            variants["tune_bias"] = {**self.params, "use_fast_bias": not self.params["use_fast_bias"]}
+        return variants
+
+    def _measure(self, state: QuantizationState, label: str, reverted=None) -> Candidate:
+        keep = frozenset(self.indices) if self.fp32_eval is not None and not self.per_sample else frozenset()
+        with self.ctx.timed("int8 evaluation"):
+            evaluation = evaluate(self.ctx.engine, state.model, self.ctx.loader, self.ctx.metric, self.indices,
+                                  self.ctx.eval_requests, self.per_sample, keep, f"Evaluation ({label})")
+        self.evaluations += 1
+        return Candidate(state, evaluation, self.target.excess(evaluation.metrics), list(reverted or []))
+
+    def _reached(self, candidate: Candidate) -> bool:
+        return self.target.reached(candidate.evaluation.metrics)
+
+    @staticmethod
+    def _keep_better(current: Candidate, other: Candidate) -> Candidate:
+        return other if other.excess < current.excess else current
+
+    def _ranking_indices(self, candidate: Candidate) -> list[int]:
+        """The ranking_subset_size samples that degraded most (POT's choice), or the first ones if unknown."""
+        size = min(self.params["ranking_subset_size"] or 300, len(self.indices))
+        metric = self.target.worst_metric(candidate.evaluation.metrics)
+        degradation = None
+        if self.per_sample:
+            values = candidate.evaluation.per_sample[metric]
+            reference = self.fp32_eval.per_sample[metric] if self.fp32_eval else np.full_like(values, values.max())
+            degradation = self.target.degradation(metric, reference, values)
+        elif self.fp32_eval is not None:
+            degradation = np.array([output_error(self.fp32_eval.outputs[i], candidate.evaluation.outputs[i])
+                                    for i in self.indices])
+        if degradation is None:
+            return self.indices[:size]
+        order = sorted(range(len(self.indices)), key=lambda k: (-degradation[k], self.indices[k]))
+        return sorted(self.indices[k] for k in order[:size])
+
+    def _tune(self, best: Candidate, tuned: list[str], quantize, ranker: Ranker) -> Candidate:
+        """POT's tune_hyperparams: score each variant on the ranking subset; fully evaluate the best one."""
+        metric = self.target.worst_metric(best.evaluation.metrics)
+        with self.ctx.timed("tuning"):
+            scores = {"current": ranker.score_model(best.state.model, metric)}
+            states = {}
+            for key in tuned:
+                states[key] = quantize(key)
+                scores[key] = ranker.score_model(states[key].model, metric)
+        winner = max(scores, key=lambda key: (scores[key], key == "current"))
+        self.iterations.append({"step": "tune_hyperparams", "subset_scores": scores, "chosen": winner})
+        if winner == "current":
+            return best
+        return self._keep_better(best, self._measure(states[winner], f"tune_hyperparams {winner}"))
+
+    def _revert_layers(self, best: Candidate, state: QuantizationState, ranker: Ranker) -> Candidate:
+        """Greedy: revert the group whose removal helps most, re-evaluate, repeat (POT's step-back rule)."""
+        current = best
+        plan = current.state.plan
+        remaining = quantizer_groups(current.state.fp32, plan, device_rules(self.ctx.device_for(self.params)))
+        biases = {layer.node: layer for layer in find_bias_layers(current.state.fp32, plan, include_unbiased=False)}
+        scores: dict[QuantizerGroup, float] = {}
+        limit = self.params["max_iter_num"] or len(remaining)
+        attempts = 0
+        while remaining and attempts < limit and not self._reached(current):
+            if not scores:
+                metric = self.target.worst_metric(current.evaluation.metrics)
+                with self.ctx.timed("ranking"):
+                    scores = ranker.rank(current.state.model, remaining, metric)
+            group = max(remaining, key=lambda g: (scores[g], [-ord(c) for c in ",".join(g.layers)]))
+            attempts += 1
+            started = time.perf_counter()
+            model = self._reverted(current.state, group, biases)
+            self.ctx.dump(model, f"aaq_iteration_{attempts}")
+            candidate = self._measure(replace(current.state, model=model), f"iteration {attempts}",
+                                      current.reverted + [group])
+            accepted = not (candidate.excess > current.excess and self.params["use_prev_if_drop_increase"])
+            self.iterations.append({"step": "revert", "iteration": attempts, "layers": list(group.layers),
+                                    "quantizers": sorted(group.quantizers), "score": scores[group],
+                                    "metrics": candidate.evaluation.metrics,
+                                    "drop": self.target.drops(candidate.evaluation.metrics), "accepted": accepted,
+                                    "seconds": round(time.perf_counter() - started, 4)})
+            remaining.remove(group)
+            scores.pop(group, None)
+            if accepted:
+                current = candidate
+                best = self._keep_better(best, candidate)
+            else:
+                scores = {}  # the ranking was misleading here: rank again on the current model
+        return current if self._reached(current) else best
+
+    @staticmethod
+    def _reverted(state: QuantizationState, group: QuantizerGroup, biases: dict) -> ov.Model:
+        """``state.model`` without the group's FakeQuantize, and with the FP32 biases of its layers back
+        (bias correction had shifted them for a quantization error the layers no longer have)."""
+        model = remove_fake_quantize(state.model, set(group.quantizers))
+        fp32_nodes = nodes_by_name(state.fp32)
+        restore = {}
+        for layer in (biases[name] for name in group.layers if name in biases):
+            original = fp32_nodes[layer.bias_add].input_value(layer.bias_port)
+            restore[(layer.bias_add, layer.bias_port)] = constant_value(original)
+        return set_biases(model, restore) if restore else model
+
+    def _result(self, best: Candidate, initial: Candidate, started: float) -> QuantizationState:
+        reached = self._reached(best)
+        reverted_layers = [layer for group in best.reverted for layer in group.layers]
+        latency = self._latency(best.state)
+        section = {
+            "algorithm": "AccuracyAwareQuantization",
+            "metrics": dict(self.target.directions), "baseline": dict(self.target.baseline),
+            "baseline_from": "evaluation" if self.fp32_eval is not None else "config",
+            "maximal_drop": self.target.maximal_drop, "drop_type": "relative" if self.target.relative else "absolute",
+            "evaluation_samples": len(self.indices), "ranking_by": "metric" if self.per_sample else "output_error",
+            "default_quantization": {"metrics": initial.evaluation.metrics,
+                                     "drop": self.target.drops(initial.evaluation.metrics)},
+            "iterations": self.iterations,
+            "result": {"reached": reached, "metrics": best.evaluation.metrics,
+                       "drop": self.target.drops(best.evaluation.metrics), "reverted_layers": reverted_layers,
+                       "latency_ms": latency},
+            "evaluations": {"fp32": int(self.fp32_eval is not None), "quantized": self.evaluations},
+            "seconds": round(time.perf_counter() - started, 4),
+            "reverted": {layer: "reverted to FP32 by AccuracyAwareQuantization" for layer in reverted_layers},
+        }
+        return best.state.with_section(section, status="ok" if reached else "accuracy_target_not_reached")
+
+    def _latency(self, state: QuantizationState) -> dict[str, float]:
+        """FP32 and INT8 latency of the result on this CPU, so the cost of reverted layers is visible."""
+        core = self.ctx.engine.core
+        config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+        compiled = {"fp32": core.compile_model(state.fp32, "CPU", config),
+                    "int8": core.compile_model(state.model, "CPU", config)}
+        shapes = {port.get_any_name(): [d.get_length() if d.is_static else 1 for d in port.get_partial_shape()]
+                  for port in state.fp32.inputs}
+        data = {name: np.zeros(shape, port.get_element_type().to_dtype())
+                for (name, shape), port in zip(shapes.items(), state.fp32.inputs, strict=True)}
+        with self.ctx.timed("latency"):
+            measured = latencies_ms(compiled, {"fp32": data, "int8": data}, 30)
+        return {**{key: round(value, 4) for key, value in measured.items()},
+                "speedup": round(measured["fp32"] / measured["int8"], 3)}
