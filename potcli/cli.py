@@ -150,6 +150,9 @@ def main(argv=None) -> int:
         _print_traceback_if_debug()
         click.echo(f"potq: error: {e}", err=True)
         code = e.exit_code
+    except Interrupted as e:
+        click.echo(f"potq: {e}", err=True)
+        code = e.exit_code
     except Exception as e:  # anything else is a bug in potq or a library: say so, in one line
         _print_traceback_if_debug()
         click.echo(f"potq: internal error: {type(e).__name__}: {e} "

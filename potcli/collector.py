@@ -52,6 +52,9 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             if kind == "raw":
                 raw[key] = value
                 continue
+            if kind == "finite":
+                _check_finite(value, key, index)
+                continue
             _check_finite(value, key[0], index)
             for stat in statistics:
                 if _in_graph(stat, inplace) and _reduction_key(stat) == key:
@@ -118,6 +121,9 @@ def _statistics_model(model: ov.Model, statistics: list[TensorStatistic], inplac
         source = tensors[stat.tensor]
         results.append(ops.result(_reduction(source, stat) if entry[0] == "reduced" else source))
         outputs.append(entry)
+        if entry[0] == "reduced" and ("finite", stat.tensor) not in outputs:
+            results.append(ops.result(_non_finite_probe(source)))
+            outputs.append(("finite", stat.tensor))
     for tensor in record_shapes:
         results.append(ops.result(ops.shape_of(tensors[tensor])))
         outputs.append(("shape", tensor))
@@ -144,6 +150,16 @@ def _reduction(source: ov.Output, stat: TensorStatistic) -> ov.Output:
     if stat.reducer == "abs_max":
         return ops.reduce_max(ops.abs(source), axes, keep_dims=False, name=name).output(0)
     return ops.reduce_mean(source, axes, keep_dims=False, name=name).output(0)
+
+
+def _non_finite_probe(source: ov.Output) -> ov.Output:
+    """0 if every value of ``source`` is finite, NaN otherwise (x * 0 is NaN exactly for NaN and +-Inf).
+
+    In-graph ReduceMin/ReduceMax may skip NaN, so they cannot be trusted to reveal one.
+    """
+    rank = source.get_partial_shape().rank.get_length()
+    zero = ops.multiply(source, ops.constant(np.zeros((), source.get_element_type().to_dtype())))
+    return ops.reduce_sum(zero, ops.constant(np.arange(rank, dtype=np.int64)), keep_dims=False).output(0)
 
 
 def _check_finite(value: np.ndarray, tensor: str, index: int) -> None:

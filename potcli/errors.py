@@ -42,8 +42,12 @@ class OutputError(PotqError):
     """Results could not be written; any earlier output in the folder is left as it was."""
 
 
-class Interrupted(PotqError):
-    """SIGINT or SIGTERM arrived; the exit code follows the shell convention 128 + signal number."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived; the exit code follows the shell convention 128 + signal number.
+
+    A BaseException, like KeyboardInterrupt, so that the ``except Exception`` around user plugin calls does not
+    turn it into a data or metric error.
+    """
 
     def __init__(self, signum: int, name: str):
         super().__init__(f"interrupted by {name}; earlier outputs were left as they were")

@@ -23,7 +23,10 @@ def read_model(model_path: Path, weights_path: Path | None = None) -> ov.Model:
     try:
         model = ov.Core().read_model(str(model_path), str(weights_path) if weights_path else None)
     except Exception as e:  # OpenVINO raises RuntimeError with multi-line C++ context
-        raise ModelError(f"{model_path}: OpenVINO cannot read the model: {first_line(e)}") from e
+        reason = first_line(e)
+        if weights_path and "weights" in reason.lower():
+            raise ModelError(f"{weights_path}: does not match the model {model_path.name} ({reason})") from e
+        raise ModelError(f"{model_path}: OpenVINO cannot read the model: {reason}") from e
     make_names_unique(model)
     return model
 

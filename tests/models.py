@@ -18,10 +18,10 @@ def _conv(x, cin, cout, name, rng, k=3, bias=True, relu=True, scale=0.3):
     return ops.relu(y, name=f"{name}/relu") if relu else y
 
 
-def conv_relu(seed=0, batch=1) -> ov.Model:
+def conv_relu(seed=0, batch=1, size=8) -> ov.Model:
     """image -> conv1 (+bias, relu) -> conv2 (+bias) -> output."""
     rng = _rng(seed)
-    x = ops.parameter([batch, 3, 8, 8], np.float32, name="image")
+    x = ops.parameter([batch, 3, size, size], np.float32, name="image")
     y = _conv(x, 3, 8, "conv1", rng)
     y = _conv(y, 8, 4, "conv2", rng, relu=False)
     return ov.Model([ops.result(y, name="output")], [x], "conv_relu")
@@ -147,3 +147,18 @@ def classifier_with_outliers(seed=0, outliers=("conv2",), scale=2000.0) -> ov.Mo
     w = (rng.standard_normal((10, 8)) * 0.5).astype(np.float32)
     logits = ops.matmul(y, ops.constant(w, name="fc/weights"), False, True, name="fc")
     return ov.Model([ops.result(logits, name="logits")], [x], "classifier_with_outliers")
+
+
+def overflowing() -> ov.Model:
+    """Finite inputs overflow float32 in the node named "overflow" (x * 1e38 * 1e38 = inf), then a conv."""
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    big = ops.multiply(ops.multiply(x, np.float32(1e38)), np.float32(1e38), name="overflow")
+    y = _conv(big, 3, 4, "conv", _rng(0), relu=False)
+    return ov.Model([ops.result(y, name="output")], [x], "overflowing")
+
+
+def nan_producing() -> ov.Model:
+    """Finite inputs give NaN in the node named "sqrt" (square root of negative values), then a conv."""
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    y = _conv(ops.sqrt(x, name="sqrt"), 3, 4, "conv", _rng(0), relu=False)
+    return ov.Model([ops.result(y, name="output")], [x], "nan_producing")

@@ -1,0 +1,78 @@
+"""Bad data from the DataLoader: one clear line naming the sample, exit 1, nothing written."""
+import json
+
+from .. import models
+from .conftest import assert_one_clean_error
+
+
+def run(run_cli, config, out):
+    return run_cli("run", config, "-o", out, "--log-level", "error")
+
+
+def test_empty_loader(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"count": 0}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader is empty")
+    assert not (tmp_path / "out").exists()
+
+
+def test_getitem_raising_names_the_index(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"fail_at": 5}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[5] raised OSError: cannot decode sample 5")
+
+
+def test_wrong_shape(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"shape": [1, 3, 9, 8]}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[0] input 'image': got shape [1, 3, 9, 8]", "axis 2 must be 8")
+
+
+def test_wrong_rank(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"shape": [8, 8]}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[0] input 'image': got shape [8, 8]", "(rank 4)")
+
+
+def test_sample_without_batch_dimension_is_accepted_as_pot_did(run_cli, make_config, tmp_path):
+    assert run(run_cli, make_config(loader_args={"shape": [3, 8, 8]}), tmp_path / "out").exit_code == 0
+
+
+def test_non_numeric_dtype(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"dtype": "datetime64[s]"}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[0] input 'image': dtype datetime64[s] is not numeric")
+
+
+def test_integer_data_is_converted(run_cli, make_config, tmp_path):
+    assert run(run_cli, make_config(loader_args={"dtype": "int32"}), tmp_path / "out").exit_code == 0
+
+
+def test_dict_with_unknown_input_name(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"input_name": "img"}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[0]: unknown input name 'img'; the model's inputs are 'image'")
+
+
+def test_nan_in_input_names_the_sample(run_cli, make_config, tmp_path):
+    result = run(run_cli, make_config(loader_args={"nan_at": 3}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[3] input 'image': contains NaN or Inf")
+
+
+def test_inf_in_activations_never_becomes_a_range(run_cli, make_config, tmp_path):
+    # finite inputs, but the model overflows float32 inside: that activation cannot get a range
+    result = run(run_cli, make_config(model=models.overflowing()), tmp_path / "out")
+    assert_one_clean_error(result, 1, "activation 'overflow' holds NaN or Inf for sample 0")
+    assert not (tmp_path / "out").exists()
+
+
+def test_nan_in_activations_is_found_even_where_reductions_skip_it(run_cli, make_config, tmp_path):
+    # one NaN in the middle of the tensor: the CPU plugin's in-graph ReduceMin/ReduceMax step over it (and
+    # MinMaxQuantization alone collects no mean that would carry it)
+    config = make_config(model=models.nan_producing(), loader_args={"one_negative": True},
+                         algorithm="MinMaxQuantization")
+    result = run(run_cli, config, tmp_path / "out")
+    assert_one_clean_error(result, 1, "activation 'sqrt' holds NaN or Inf for sample 0")
+
+
+def test_fewer_samples_than_stat_subset_size_warns_and_uses_them(run_cli, make_config, tmp_path):
+    config = make_config(loader_args={"count": 5}, params={"stat_subset_size": 300})
+    result = run_cli("run", config, "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert "stat_subset_size 300 is larger than the dataset (5 samples): using all 5" in result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["algorithms"][0]["samples"] == 5

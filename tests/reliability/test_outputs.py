@@ -1,0 +1,98 @@
+"""A failed or interrupted run never damages an earlier good output, and leaves no temporary files."""
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from potcli import output
+
+from .conftest import assert_one_clean_error
+
+
+def good_run(run_cli, config, out):
+    assert run_cli("run", config, "-o", out, "--log-level", "error").exit_code == 0
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def assert_unchanged(out, before):
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # same files, same bytes, no .potq-tmp-*
+
+
+def test_output_folder_that_cannot_be_created(run_cli, make_config, tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    result = run_cli("run", make_config(), "-o", tmp_path / "a_file" / "out", "--log-level", "error")
+    assert_one_clean_error(result, 1, "a_file/out: cannot create the output folder")
+
+
+def test_disk_full_while_saving_keeps_the_earlier_output(run_cli, make_config, tmp_path, monkeypatch):
+    config, out = make_config(), tmp_path / "out"
+    before = good_run(run_cli, config, out)
+
+    def save_then_fill_the_disk(model, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"<?xml partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output.ov, "save_model", save_then_fill_the_disk)
+    result = run_cli("run", config, "-o", out, "--log-level", "error")
+    assert_one_clean_error(result, 1, "No space left on device", "earlier files there were left unchanged")
+    assert_unchanged(out, before)
+
+
+def test_failure_while_swapping_puts_the_old_pair_back(run_cli, make_config, tmp_path, monkeypatch):
+    config, out = make_config(params={"preset": "mixed"}), tmp_path / "out"
+    before = good_run(run_cli, make_config(name="first.yaml"), out)
+    real_replace = os.replace
+
+    def fail_on_xml(source, target):
+        if str(target).endswith("m.xml") and ".potq-tmp-" in str(source) and "previous-" not in str(source):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(output.os, "replace", fail_on_xml)
+    result = run_cli("run", config, "-o", out, "--log-level", "error")
+    assert_one_clean_error(result, 1, "Input/output error")
+    assert_unchanged(out, before)
+
+
+def test_new_xml_never_meets_an_old_bin(run_cli, make_config, tmp_path, monkeypatch):
+    config, out = make_config(), tmp_path / "out"
+    good_run(run_cli, config, out)
+    events = []
+    real_replace, real_unlink = os.replace, os.unlink
+    monkeypatch.setattr(output.os, "replace", lambda s, t: events.append(("replace", os.path.basename(t)))
+                        or real_replace(s, t))
+    monkeypatch.setattr(output.os, "unlink", lambda p, **k: events.append(("unlink", os.path.basename(p)))
+                        or real_unlink(p, **k), raising=False)
+    monkeypatch.setattr(output.Path, "unlink", lambda self, missing_ok=False: events.append(("unlink", self.name))
+                        or real_unlink(self))
+    assert run_cli("run", config, "-o", out, "--log-level", "error").exit_code == 0
+    swaps = [e for e in events if e[1] in ("m.xml", "m.bin")]
+    assert swaps == [("unlink", "m.xml"), ("replace", "m.bin"), ("replace", "m.xml")]
+
+
+@pytest.mark.parametrize("algorithm,sig,code", [("DefaultQuantization", signal.SIGTERM, 143),
+                                                ("DefaultQuantization", signal.SIGINT, 130),
+                                                ("AccuracyAwareQuantization", signal.SIGTERM, 143)])
+def test_interrupted_run_exits_128_plus_signal_and_keeps_the_earlier_output(run_cli, make_config, tmp_path,
+                                                                            algorithm, sig, code):
+    out = tmp_path / "out"
+    before = good_run(run_cli, make_config(name="first.yaml"), out)
+    marker = tmp_path / "reading"
+    config = make_config(loader_args={"count": 60, "sleep": 0.05, "marker": str(marker)}, algorithm=algorithm,
+                         metric="ok" if algorithm == "AccuracyAwareQuantization" else None)
+    process = subprocess.Popen([sys.executable, "-m", "potcli", "run", str(config), "-o", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)  # well inside statistics collection (DefaultQuantization) or the FP32 evaluation (AAQ)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    assert f"interrupted by {signal.Signals(sig).name}" in stderr and "Traceback" not in stderr
+    assert_unchanged(out, before)
