@@ -35,6 +35,8 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     as one sample for the aggregators); the model's first input dimension is made dynamic for it.
     """
     statistics = sorted(set(statistics), key=_sort_key)
+    if not statistics and not record_shapes:
+        return CollectedStatistics({}, {}, len(indices))  # e.g. every activation is in the ignored scope
     probe, outputs = _statistics_model(model, statistics, inplace, sorted(set(record_shapes)))
     if batch_size > 1:
         _make_batch_dynamic(probe, batch_size)

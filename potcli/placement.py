@@ -41,10 +41,6 @@ class QuantizationPlan:
     weights: tuple[WeightQuantizer, ...]
     fp32_nodes: dict[str, str]  # quantizable-type nodes left in floating point -> why
 
-    def without(self, quantizer_names: set[str]) -> "QuantizationPlan":
-        return QuantizationPlan(tuple(q for q in self.activations if q.name not in quantizer_names),
-                                tuple(q for q in self.weights if q.name not in quantizer_names), self.fp32_nodes)
-
 
 @dataclass
 class _Request:

@@ -28,11 +28,7 @@ class CompressionModel:
 
     model: ov.Model
     name: str
-    report_sections: tuple[dict, ...] = ()
-
-    @property
-    def ov_model(self) -> ov.Model:
-        return self.model
+    report_sections: tuple[dict, ...] = ()  # what each algorithm did, as report.json would show it
 
 
 class IEEngine:

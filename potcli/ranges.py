@@ -33,9 +33,6 @@ class FQParams:
     def output_high(self) -> np.ndarray:
         return self.input_high
 
-    def reshaped(self, shape: tuple[int, ...]) -> "FQParams":
-        return FQParams(self.input_low.reshape(shape), self.input_high.reshape(shape), self.levels)
-
 
 def fix_zero_filters_symmetric(max_values: np.ndarray) -> np.ndarray:
     """Raise every range to at least max(8e-5, 1% of the largest one)."""

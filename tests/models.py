@@ -162,3 +162,21 @@ def nan_producing() -> ov.Model:
     x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
     y = _conv(ops.sqrt(x, name="sqrt"), 3, 4, "conv", _rng(0), relu=False)
     return ov.Model([ops.result(y, name="output")], [x], "nan_producing")
+
+
+def linear_pair(seed=0, wide_channel_scale=50.0) -> ov.Model:
+    """image -> 1x1 conv "producer" (+bias) -> 1x1 conv "consumer" (+bias), nothing in between: a pair
+    ActivationChannelAlignment can align. Channel 0 of the tensor between them is ``wide_channel_scale`` x wider."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    w1 = (rng.standard_normal((8, 3, 1, 1)) * 0.5).astype(np.float32)
+    b1 = (rng.standard_normal((1, 8, 1, 1)) * 0.1 + 0.5).astype(np.float32)
+    w1[0] *= wide_channel_scale
+    b1[0] *= wide_channel_scale
+    y = ops.convolution(x, ops.constant(w1), [1, 1], [0, 0], [0, 0], [1, 1], name="producer")
+    y = ops.add(y, ops.constant(b1), name="producer/bias")
+    w2 = (rng.standard_normal((4, 8, 1, 1)) * 0.5).astype(np.float32)
+    w2[:, 0] /= wide_channel_scale
+    y = ops.convolution(y, ops.constant(w2), [1, 1], [0, 0], [0, 0], [1, 1], name="consumer")
+    y = ops.add(y, ops.constant((rng.standard_normal((1, 4, 1, 1)) * 0.1).astype(np.float32)), name="consumer/bias")
+    return ov.Model([ops.result(y, name="output")], [x], "linear_pair")

@@ -1,23 +1,16 @@
 """The algorithms a config can name, by POT's names."""
-from ..errors import ConfigError
 from .accuracy_aware import run_accuracy_aware
 from .bias_correction import run_bias_correction, run_fast_bias_correction
+from .channel_alignment import run_activation_channel_alignment
 from .context import QuantizationState, RunContext
 from .quantization import run_default_quantization, run_minmax
-
-
-def _not_implemented(state: QuantizationState, params: dict, ctx: RunContext, config_path: str):
-    raise ConfigError.at(ctx.source, config_path.removesuffix(".params") + ".name",
-                         "ActivationChannelAlignment is accepted for POT compatibility but not implemented by potq; "
-                         "remove it (NNCF also leaves channel alignment off by default)")
-
 
 ALGORITHMS = {
     "DefaultQuantization": run_default_quantization,
     "MinMaxQuantization": run_minmax,
     "FastBiasCorrection": run_fast_bias_correction,
     "BiasCorrection": run_bias_correction,
-    "ActivationChannelAlignment": _not_implemented,
+    "ActivationChannelAlignment": run_activation_channel_alignment,
     "AccuracyAwareQuantization": run_accuracy_aware,
 }
 

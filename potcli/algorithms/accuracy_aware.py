@@ -23,6 +23,7 @@ from ..ranking import QuantizerGroup, quantizer_groups
 from ..rules import device_rules
 from ..runtime import latencies_ms
 from ..transform import remove_fake_quantize, set_biases
+from .channel_alignment import align_if_possible
 from .context import QuantizationState, RunContext
 from .quantization import default_quantization_statistics, finish_default_quantization, prepare_quantization
 from .ranker import Ranker, output_error
@@ -85,6 +86,7 @@ class _AccuracyAwareRun:
 
     def execute(self, state: QuantizationState) -> QuantizationState:
         started = time.perf_counter()
+        state = align_if_possible(state, self.params, self.ctx)
         variants = self._variants()
         setups = {key: prepare_quantization(state, p, self.ctx, self.config_path) for key, p in variants.items()}
         stats, shapes = set(), []

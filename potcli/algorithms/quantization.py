@@ -8,6 +8,7 @@ from ..errors import ConfigError, ModelError
 from ..transform import insert_fake_quantize
 from .bias_correction import (apply_bias_correction, apply_fast_bias_correction, bias_correction_statistics,
                               fbc_statistics, fp32_means_by_node)
+from .channel_alignment import align_if_possible
 from .context import QuantizationState, RunContext
 from .minmax import MinMaxSetup, compute_params, prepare_minmax, quantizer_report
 from .sampling import gather_statistics
@@ -21,8 +22,10 @@ def run_minmax(state: QuantizationState, params: dict, ctx: RunContext, config_p
 
 def run_default_quantization(state: QuantizationState, params: dict, ctx: RunContext,
                              config_path: str) -> QuantizationState:
-    """MinMaxQuantization then FastBiasCorrection (or BiasCorrection with use_fast_bias: false)."""
+    """POT's order: ActivationChannelAlignment (where it applies), MinMaxQuantization, then FastBiasCorrection
+    (or BiasCorrection with use_fast_bias: false)."""
     setup = prepare_quantization(state, params, ctx, config_path)
+    state = align_if_possible(state, params, ctx)  # keeps node names: the plan still holds
     stats, shapes = default_quantization_statistics(state, setup, params)
     collected = gather_statistics(state.model, stats, params, ctx, record_shapes=shapes)
     return finish_default_quantization(state, setup, collected, params, ctx)

@@ -1,9 +1,10 @@
 """Bad model files: one clear line, exit 1, nothing written. Dynamic batch and several inputs must work."""
 import builtins
 import json
+from pathlib import Path
 
 from .. import models
-from .conftest import assert_one_clean_error
+from .conftest import PLUGINS, assert_one_clean_error
 
 
 def run(run_cli, config, out, *extra):
@@ -85,3 +86,16 @@ def test_two_input_model_fed_by_dict_is_quantized(run_cli, make_config, tmp_path
     result = run(run_cli, config, tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text())["runtime"]["int8_compute_layers"] == 1
+
+
+def test_onnx_model_is_read_and_quantized(run_cli, tmp_path):
+    onnx = Path(__file__).resolve().parents[1] / "data" / "conv.onnx"
+    config = tmp_path / "onnx.yaml"
+    config.write_text(f"model: {{model: {onnx}}}\n"
+                      f"engine: {{data_loader: {PLUGINS}:ArrayLoader}}\n"
+                      "compression: {algorithms: [{name: DefaultQuantization}]}\n")
+    result = run(run_cli, config, tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["runtime"]["int8_compute_layers"] == report["runtime"]["compute_layers"] == 2
+    assert (tmp_path / "out" / "conv.xml").is_file()

@@ -1,0 +1,72 @@
+"""ActivationChannelAlignment: finds linear conv pairs, keeps the FP32 function, narrows the quantized range."""
+import numpy as np
+import pytest
+
+from potcli import IEEngine, create_pipeline
+from potcli.alignment import align_channels, alignment_statistics, find_alignment_pairs
+from potcli.errors import ConfigError
+from potcli.pot_api import CompressionModel
+from potcli.statistics import reduce_sample
+
+from .. import models
+from ..conftest import ListLoader, infer
+
+
+def test_pairs_are_linear_convolutions_without_padding():
+    pairs = find_alignment_pairs(models.linear_pair())
+    assert [(p.producer, p.producer_bias, p.consumer, p.consumer_bias) for p in pairs] == [
+        ("producer", ("producer/bias", 1), "consumer", ("consumer/bias", 1))]
+    assert find_alignment_pairs(models.conv_relu()) == []  # a ReLU in between, and padded convolutions
+    assert find_alignment_pairs(models.residual()) == []
+
+
+def test_alignment_keeps_the_fp32_function_and_evens_out_channel_ranges():
+    model = models.linear_pair()
+    samples = models.random_inputs(model, 8)
+    pairs = find_alignment_pairs(model)
+    stats = {}
+    for stat in alignment_statistics(pairs):  # the per-sample quantiles, aggregated by their median
+        tensor = [infer_tensor(model, s) for s in samples]
+        stats[stat] = np.median([reduce_sample(t, stat) for t in tensor], axis=0)
+    aligned, report = align_channels(model, pairs, stats)
+    for sample in samples:
+        assert np.allclose(infer(aligned, sample), infer(model, sample), rtol=1e-4, atol=1e-4)
+    before = np.ptp(np.concatenate([infer_tensor(model, s) for s in samples]), axis=(0, 2, 3))
+    after = np.ptp(np.concatenate([infer_tensor(aligned, s) for s in samples]), axis=(0, 2, 3))
+    assert before.max() / np.median(before) > 20 and after.max() / np.median(after) < 2
+    assert report[0]["scale_max"] == pytest.approx(before.max() / np.median(before), rel=0.3)
+
+
+def infer_tensor(model, sample):
+    """The tensor between producer and consumer."""
+    import openvino as ov
+    clone = model.clone()
+    bias = [n for n in clone.get_ordered_ops() if n.get_friendly_name() == "producer/bias"][0]
+    clone.add_outputs([bias.output(0)])
+    compiled = ov.Core().compile_model(clone, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    return compiled(sample)[compiled.outputs[1]]
+
+
+def quantized_error(algorithms):
+    model = models.linear_pair()
+    samples = models.random_inputs(model, 16)
+    result = create_pipeline(algorithms, IEEngine({}, ListLoader(samples))).run(CompressionModel(model, "m"))
+    return np.mean([np.linalg.norm(infer(result.model, s) - infer(model, s)) / np.linalg.norm(infer(model, s))
+                    for s in samples]), result
+
+
+def test_default_quantization_aligns_first_and_loses_less():
+    plain, _ = quantized_error([{"name": "MinMaxQuantization"}])
+    aligned, result = quantized_error([{"name": "DefaultQuantization", "params": {"use_fast_bias": False}}])
+    assert result.report_sections[0]["algorithm"] == "ActivationChannelAlignment"
+    assert aligned < 0.5 * plain
+
+
+def test_standalone_alignment_before_minmax():
+    _, result = quantized_error([{"name": "ActivationChannelAlignment"}, {"name": "MinMaxQuantization"}])
+    assert [s["algorithm"] for s in result.report_sections] == ["ActivationChannelAlignment", "MinMaxQuantization"]
+
+
+def test_alignment_after_quantization_is_a_config_error():
+    with pytest.raises(ConfigError, match="ActivationChannelAlignment changes FP32 weights"):
+        quantized_error([{"name": "MinMaxQuantization"}, {"name": "ActivationChannelAlignment"}])
