@@ -1,7 +1,7 @@
 """Compile models on CPU and run samples through an async infer queue, handing results back in sample order."""
+import collections
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -35,54 +35,39 @@ class Engine:
             description: str = "", total: int | None = None) -> None:
         """Infer every ``(index, inputs)`` of ``samples``; call ``handle(index, outputs)`` in sample order.
 
-        Results are processed by the calling thread in the order samples were given, so that floating-point
-        accumulations (and hence the saved model) do not depend on which request finished first.
+        A ring of infer requests keeps several samples in flight; the oldest is always finished first, so
+        results are processed by the calling thread in sample order (floating-point accumulations, and hence
+        the saved model, do not depend on timing) and no Python callback ever runs on an OpenVINO thread.
         """
-        queue = ov.AsyncInferQueue(compiled, self.requests_number(compiled, requests))
-        done: dict[int, list[np.ndarray] | BaseException] = {}
-        lock = threading.Lock()
-        n_outputs = len(compiled.outputs)
-
-        def on_done(request, index):
-            try:
-                result = [np.copy(request.get_output_tensor(i).data) for i in range(n_outputs)]
-            except BaseException as e:  # surfaced in the main thread
-                result = e
-            with lock:
-                done[index] = result
-
-        queue.set_callback(on_done)
-        order: list[int] = []
-        position = 0
-
-        def drain(block: bool):
-            nonlocal position
-            if block:
-                queue.wait_all()
-            while position < len(order):
-                with lock:
-                    result = done.pop(order[position], None)
-                if result is None:
-                    return
-                if isinstance(result, BaseException):
-                    raise ModelError(f"inference failed on sample {order[position]}: {first_line(result)}") \
-                        from result
-                handle(order[position], result)
-                position += 1
-                progress.update(1)
-
+        ring = [compiled.create_infer_request() for _ in range(self.requests_number(compiled, requests))]
+        in_flight: collections.deque[tuple[int, ov.InferRequest]] = collections.deque()
         with tqdm(total=total, desc=description, unit="sample", disable=None, leave=False) as progress:
             try:
-                for index, inputs in samples:
-                    order.append(index)
+                for position, (index, inputs) in enumerate(samples):
+                    if len(in_flight) == len(ring):
+                        self._finish(*in_flight.popleft(), handle)
+                        progress.update(1)
+                    request = ring[position % len(ring)]
                     try:
-                        queue.start_async(inputs, userdata=index)
+                        request.start_async(inputs)
                     except Exception as e:
                         raise ModelError(f"inference failed on sample {index}: {first_line(e)}") from e
-                    drain(block=len(order) - position > 4 * len(queue))
-                drain(block=True)
+                    in_flight.append((index, request))
+                while in_flight:
+                    self._finish(*in_flight.popleft(), handle)
+                    progress.update(1)
             finally:
-                queue.wait_all()
+                for _, request in in_flight:  # never leave a request running behind an exception
+                    request.wait()
+
+    @staticmethod
+    def _finish(index: int, request: ov.InferRequest, handle) -> None:
+        try:
+            request.wait()
+            outputs = [np.copy(request.get_output_tensor(i).data) for i in range(len(request.model_outputs))]
+        except Exception as e:
+            raise ModelError(f"inference failed on sample {index}: {first_line(e)}") from e
+        handle(index, outputs)
 
     @staticmethod
     def requests_number(compiled: ov.CompiledModel, requested: int | None) -> int:
@@ -90,3 +75,4 @@ class Engine:
             return requested
         optimal = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
         return max(1, min(int(optimal), os.cpu_count() or 1))
+

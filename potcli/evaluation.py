@@ -17,18 +17,23 @@ class Evaluation:
     outputs: dict[int, list[np.ndarray]] = field(default_factory=dict)  # kept model outputs by sample index
 
 
+KEPT_OUTPUT_BYTES = 256 << 20
+
+
 def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int], requests: int | None = None,
              per_sample: bool = False, keep_outputs: frozenset[int] = frozenset(),
              description: str = "Evaluation") -> Evaluation:
     """The Metric's values for ``model`` over ``loader[i] for i in indices``.
 
     :param per_sample: also read the Metric's per-sample ``value`` after every update.
-    :param keep_outputs: sample indices whose raw model outputs to keep (e.g. for ranking against FP32).
+    :param keep_outputs: sample indices whose raw model outputs to keep (e.g. for ranking against FP32), in
+        index order until KEPT_OUTPUT_BYTES are held.
     """
     specs = input_specs(model)
     annotations: dict[int, object] = {}
     values: dict[str, list[float]] = {}
     kept: dict[int, list[np.ndarray]] = {}
+    kept_bytes = 0
 
     def samples():
         for index in indices:
@@ -37,12 +42,15 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int]
             yield index, to_model_inputs(data, specs, index)
 
     def handle(index: int, outputs: list[np.ndarray]) -> None:
+        nonlocal kept_bytes
         update(metric, outputs, annotations.pop(index), index)
         if per_sample:
             for name, value in sample_values(metric).items():
                 values.setdefault(name, []).append(value)
-        if index in keep_outputs:
+        size = sum(output.nbytes for output in outputs)
+        if index in keep_outputs and kept_bytes + size <= KEPT_OUTPUT_BYTES:
             kept[index] = outputs
+            kept_bytes += size
 
     reset(metric)
     run_per_sample(engine, model, samples(), handle, requests, description, len(indices), "model for evaluation")

@@ -6,6 +6,7 @@ statistics are collected once for every variant tried; the FP32 model is evaluat
 ranked on one compiled switchable model (ranking.py) instead of one compile per layer; the ranking samples
 are read once and kept.
 """
+import logging
 import time
 from dataclasses import dataclass, field, replace
 
@@ -29,6 +30,7 @@ from .quantization import default_quantization_statistics, finish_default_quanti
 from .ranker import Ranker, output_error
 from .sampling import gather_statistics
 
+log = logging.getLogger("potq")
 CACHE_BYTES = 512 << 20  # samples kept in memory between the evaluations of one run
 
 # tune_hyperparams: POT's grid of activation range estimators (min x max), tried on the ranking subset.
@@ -145,18 +147,21 @@ class _AccuracyAwareRun:
         """The ranking_subset_size samples that degraded most (POT's choice), or the first ones if unknown."""
         size = min(self.params["ranking_subset_size"] or 300, len(self.indices))
         metric = self.target.worst_metric(candidate.evaluation.metrics)
-        degradation = None
+        degradation, candidates = None, self.indices
         if self.per_sample:
             values = candidate.evaluation.per_sample[metric]
             reference = self.fp32_eval.per_sample[metric] if self.fp32_eval else np.full_like(values, values.max())
             degradation = self.target.degradation(metric, reference, values)
-        elif self.fp32_eval is not None:
+        elif self.fp32_eval is not None:  # ranked by output error: only samples whose outputs were kept
+            candidates = [i for i in self.indices if i in self.fp32_eval.outputs and i in candidate.evaluation.outputs]
             degradation = np.array([output_error(self.fp32_eval.outputs[i], candidate.evaluation.outputs[i])
-                                    for i in self.indices])
+                                    for i in candidates])
+            if len(candidates) < size:
+                log.warning("ranking on %d samples: the outputs of more do not fit in memory", len(candidates))
         if degradation is None:
             return self.indices[:size]
-        order = sorted(range(len(self.indices)), key=lambda k: (-degradation[k], self.indices[k]))
-        return sorted(self.indices[k] for k in order[:size])
+        order = sorted(range(len(candidates)), key=lambda k: (-degradation[k], candidates[k]))
+        return sorted(candidates[k] for k in order[:size])
 
     def _tune(self, best: Candidate, tuned: list[str], quantize, ranker: Ranker) -> Candidate:
         """POT's tune_hyperparams: score each variant on the ranking subset; fully evaluate the best one."""
