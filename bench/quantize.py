@@ -169,17 +169,17 @@ def main(argv=None) -> int:
             [[n, runs[(n, "potq")]["seconds"], runs[(n, "nncf")]["seconds"],
               runs[(n, "potq")]["seconds"] / runs[(n, "nncf")]["seconds"], runs[(n, "potq")]["peak_rss_mib"],
               runs[(n, "nncf")]["peak_rss_mib"], runs[(n, "potq")]["peak_rss_mib"] / runs[(n, "nncf")]["peak_rss_mib"]]
-             for n in names]), "\n", flush=True)
+             for n in names]) + "\n", flush=True)
         iterations, rounds, seconds = (30, 1, 1.0) if args.quick else (200, 3, 2.0)
         print("### Inference on CPU (latency: median ms, one request; throughput: inferences/s, throughput hint)\n")
         print(markdown_table(["model", "FP32 f32 ms", "FP32 default ms", "potq INT8 ms", "NNCF INT8 ms",
                               "latency potq/NNCF", "speed-up f32/potq", "potq inf/s", "NNCF inf/s",
                               "throughput potq/NNCF"],
-                             speed_rows(names, workdir, runs, iterations, rounds, seconds)), "\n", flush=True)
+                             speed_rows(names, workdir, runs, iterations, rounds, seconds)) + "\n", flush=True)
         if "digits" in names:
             print("### Digits top-1 on the 797 held-out images\n")
             print(markdown_table(["FP32", "potq INT8", "NNCF INT8", "potq drop (points)", "NNCF drop (points)"],
-                                 [digits_accuracy(runs)]), "\n", flush=True)
+                                 [digits_accuracy(runs)]) + "\n", flush=True)
         small, large = (50, 200) if args.quick else (100, 1000)
         print("### potq peak RSS against stat_subset_size (resnet_like)\n")
         print(markdown_table(["subset", "peak RSS MiB", "subset", "peak RSS MiB", "ratio"],
