@@ -12,7 +12,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from .dataset import InputSpec, input_specs, read_item, to_model_inputs
+from .dataset import InputSpec, input_specs, prepared_sample
 from .engine import Engine
 from .errors import DataError, ModelError
 from .graph import first_line, port_name
@@ -76,8 +76,7 @@ def _inputs(loader, batches: list[list[int]], specs: list[InputSpec]):
     for batch in batches:
         samples = []
         for index in batch:
-            data, _ = read_item(loader, index)
-            samples.append(to_model_inputs(data, specs, index))
+            samples.append(prepared_sample(loader, index, specs)[0])
         if len(samples) == 1:
             yield batch[0], samples[0]
         else:

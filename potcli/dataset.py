@@ -113,38 +113,42 @@ def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=spec.dtype)
 
 
+def prepared_sample(loader, index: int, specs: list[InputSpec]) -> tuple[dict[str, np.ndarray], object]:
+    """``(model inputs, annotation)`` of ``loader[index]``, checked; from the cache if ``loader`` keeps one."""
+    if isinstance(loader, CachedLoader):
+        return loader.prepared(index, specs)
+    data, annotation = read_item(loader, index)
+    return to_model_inputs(data, specs, index), annotation
+
+
 class CachedLoader:
-    """A DataLoader wrapper that keeps items after their first read, up to ``budget_bytes`` of array data.
+    """A DataLoader wrapper that keeps samples, read and checked, up to ``budget_bytes`` of array data.
 
     AccuracyAwareQuantization reads the same samples for the FP32 evaluation, the statistics and every later
-    evaluation; decoding them once is much cheaper. Past the budget, items are read from the loader each time.
+    evaluation; reading, decoding and checking them once is much cheaper. Past the budget, samples are read
+    from the loader again each time.
     """
 
     def __init__(self, loader, budget_bytes: int):
         self.loader = loader
         self.budget = budget_bytes
-        self.items: dict[int, object] = {}
+        self.samples: dict[tuple, tuple[dict[str, np.ndarray], object]] = {}
         self.used = 0
 
     def __len__(self):
         return len(self.loader)
 
     def __getitem__(self, index):
-        if index in self.items:
-            return self.items[index]
-        item = self.loader[index]
-        size = _array_bytes(item)
+        return self.loader[index]
+
+    def prepared(self, index: int, specs: list[InputSpec]) -> tuple[dict[str, np.ndarray], object]:
+        key = (index, tuple((spec.name, str(spec.shape), spec.dtype.str) for spec in specs))
+        if key in self.samples:
+            return self.samples[key]
+        data, annotation = read_item(self.loader, index)
+        sample = to_model_inputs(data, specs, index), annotation
+        size = sum(array.nbytes for array in sample[0].values())
         if self.used + size <= self.budget:
-            self.items[index] = item
+            self.samples[key] = sample
             self.used += size
-        return item
-
-
-def _array_bytes(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, dict):
-        return sum(_array_bytes(v) for v in value.values())
-    if isinstance(value, (tuple, list)):
-        return sum(_array_bytes(v) for v in value)
-    return 64
+        return sample

@@ -5,7 +5,7 @@ import numpy as np
 import openvino as ov
 
 from .batching import run_per_sample
-from .dataset import input_specs, read_item, to_model_inputs
+from .dataset import input_specs, prepared_sample
 from .engine import Engine
 from .metrics import average_values, reset, sample_values, update
 
@@ -37,9 +37,9 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int]
 
     def samples():
         for index in indices:
-            data, annotation = read_item(loader, index)
+            inputs, annotation = prepared_sample(loader, index, specs)
             annotations[index] = annotation
-            yield index, to_model_inputs(data, specs, index)
+            yield index, inputs
 
     def handle(index: int, outputs: list[np.ndarray]) -> None:
         nonlocal kept_bytes

@@ -8,7 +8,7 @@ import numpy as np
 import openvino as ov
 
 from ..batching import run_per_sample
-from ..dataset import input_specs, read_item, to_model_inputs
+from ..dataset import input_specs, prepared_sample
 from ..metrics import average_values, reset, update
 from ..ranking import QuantizerGroup, keep_flags, switchable_model
 from .context import RunContext
@@ -28,8 +28,7 @@ class Ranker:
         specs = input_specs(fp32_model)
         self.inputs, self.annotations = {}, {}
         for index in indices:  # the ranking subset is read once
-            data, annotation = read_item(ctx.loader, index)
-            self.inputs[index], self.annotations[index] = to_model_inputs(data, specs, index), annotation
+            self.inputs[index], self.annotations[index] = prepared_sample(ctx.loader, index, specs)
         self.reference = None
         if not by_metric:
             self.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
