@@ -1,13 +1,14 @@
 """Bias correction: make each quantized layer's mean output per channel match the FP32 model's.
 
-FastBiasCorrection (POT's and NNCF's default) needs only FP32 statistics, collected in the same pass as the
-ranges: the per-channel mean of each layer's input and of its biased output. Each layer is then run once on a
-blob filled with its input means, with quantized input and weights; all layers run together in one small
-compiled probe model. BiasCorrection instead measures the quantized model itself on real samples: it runs
-the quantized model, shifts every bias by the measured difference, and repeats (``BIAS_CORRECTION_PASSES``)
-so that corrections of upstream layers are seen by downstream ones.
+FastBiasCorrection (POT's and NNCF's default) needs only one FP32 statistic, collected in the same pass as the
+ranges: the per-channel mean of each layer's input. Each layer then runs on a blob filled with those means,
+once in FP32 and once with quantized input and weights; the difference of the two outputs is the shift. The
+probes of many layers run together in one small compiled model.
+
+BiasCorrection instead measures the quantized model itself on real samples: it runs the quantized model,
+shifts every bias by the measured difference, and repeats (``BIAS_CORRECTION_PASSES``) so that corrections of
+upstream layers are seen by downstream ones.
 """
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,6 @@ from .placement import QuantizationPlan
 from .ranges import FQParams, fake_quantize
 from .statistics import TensorStatistic
 
-log = logging.getLogger("potq")
 BIAS_CORRECTION_PASSES = 2
 
 
