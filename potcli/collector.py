@@ -43,6 +43,11 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     compiled = engine.compile(probe, "statistics model")
     specs = input_specs(probe)
     aggregators = {stat: make_aggregator(stat) for stat in statistics}
+    by_reduction: dict[tuple, list[TensorStatistic]] = {}  # worked out once, not per sample
+    for stat in statistics:
+        if _in_graph(stat, inplace):
+            by_reduction.setdefault(_reduction_key(stat), []).append(stat)
+    in_python = [stat for stat in statistics if not _in_graph(stat, inplace)]
     shapes: dict[str, tuple[int, ...]] = {}
 
     def handle(index: int, results: list[np.ndarray]) -> None:
@@ -58,14 +63,12 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
                 _check_finite(value, key, index)
                 continue
             _check_finite(value, key[0], index)
-            for stat in statistics:
-                if _in_graph(stat, inplace) and _reduction_key(stat) == key:
-                    aggregators[stat].update(value)
-        for stat in statistics:
-            if not _in_graph(stat, inplace):
-                value = reduce_sample(raw[stat.tensor], stat)
-                _check_finite(value, stat.tensor, index)
+            for stat in by_reduction[key]:
                 aggregators[stat].update(value)
+        for stat in in_python:
+            value = reduce_sample(raw[stat.tensor], stat)
+            _check_finite(value, stat.tensor, index)
+            aggregators[stat].update(value)
 
     batches = [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
     engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(batches))
