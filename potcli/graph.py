@@ -13,12 +13,19 @@ log = logging.getLogger("potq")
 _FOLDABLE = {"Convert", "Reshape", "Unsqueeze", "Squeeze", "Transpose"}
 
 
+def weights_file(model_path: Path, weights_path: Path | None = None) -> Path | None:
+    """The weights an IR is read with (the .bin next to the .xml unless given); None for ONNX."""
+    if Path(model_path).suffix.lower() != ".xml":
+        return None
+    return Path(weights_path) if weights_path else Path(model_path).with_suffix(".bin")
+
+
 def read_model(model_path: Path, weights_path: Path | None = None) -> ov.Model:
     """Read an IR (.xml + .bin) or ONNX model; ModelError with the file name on any failure."""
     model_path = Path(model_path)
     _check_file(model_path, "model")
-    if model_path.suffix.lower() == ".xml":
-        weights_path = Path(weights_path) if weights_path else model_path.with_suffix(".bin")
+    weights_path = weights_file(model_path, weights_path)
+    if weights_path is not None:
         _check_file(weights_path, "weights")
     try:
         model = ov.Core().read_model(str(model_path), str(weights_path) if weights_path else None)

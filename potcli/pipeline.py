@@ -10,7 +10,7 @@ from .dataset import dataset_length
 from .engine import Engine
 from .errors import ConfigError
 from .evaluation import evaluate
-from .graph import read_model
+from .graph import read_model, weights_file
 from .image_loader import ImageFolderLoader
 from .output import describe_file, write_model_outputs
 from .plugins import load_data_loader, load_metric
@@ -59,8 +59,7 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
         runtime = runtime_summary(engine.core, final)
     log.info("%d of %d compute layers run in INT8 on CPU", runtime["int8_compute_layers"], runtime["compute_layers"])
     inputs = {"model": describe_file(config.model.model)}
-    weights = config.model.weights or (config.model.model.with_suffix(".bin")
-                                       if config.model.model.suffix.lower() == ".xml" else None)
+    weights = weights_file(config.model.model, config.model.weights)
     if weights is not None:
         inputs["weights"] = describe_file(weights)
 
