@@ -33,7 +33,7 @@ def runtime_summary(core: ov.Core, model: ov.Model) -> dict:
             "standalone_fake_quantize": standalone_fq}
 
 
-def latencies_ms(compiled: dict[str, ov.CompiledModel], inputs: dict[str, dict | np.ndarray],
+def latencies_ms(compiled: dict[str, ov.CompiledModel], inputs: dict[str, dict | list | np.ndarray],
                  iterations: int) -> dict[str, float]:
     """Median single-request latency of each compiled model. The models take turns inference by inference,
     so that a noisy machine's drift hits all of them alike."""

@@ -15,7 +15,7 @@ import openvino as ov
 
 from ..accuracy import AccuracyTarget, select_metrics
 from ..bias import find_bias_layers
-from ..dataset import CachedLoader, dataset_length
+from ..dataset import CachedLoader, dataset_length, input_specs
 from ..graph import constant_value, nodes_by_name
 from ..errors import ConfigError
 from ..evaluation import Evaluation, evaluate
@@ -254,10 +254,9 @@ class _AccuracyAwareRun:
         config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
         compiled = {"fp32": core.compile_model(state.fp32, "CPU", config),
                     "int8": core.compile_model(state.model, "CPU", config)}
-        shapes = {port.get_any_name(): [d.get_length() if d.is_static else 1 for d in port.get_partial_shape()]
-                  for port in state.fp32.inputs}
-        data = {name: np.zeros(shape, port.get_element_type().to_dtype())
-                for (name, shape), port in zip(shapes.items(), state.fp32.inputs, strict=True)}
+        # zeros in input order (dynamic dimensions as 1): inputs without tensor names work too
+        data = [np.zeros([d.get_length() if d.is_static else 1 for d in spec.shape], spec.dtype)
+                for spec in input_specs(state.fp32)]
         with self.ctx.timed("latency"):
             measured = latencies_ms(compiled, {"fp32": data, "int8": data}, 30)
         return {**{key: round(value, 4) for key, value in measured.items()},
