@@ -39,7 +39,7 @@ def worker(args) -> None:
     start = time.perf_counter()
     if args.tool == "potq":
         from potcli import IEEngine, compress_model_weights, create_pipeline
-        from potcli.pot_api import CompressionModel
+        from potcli.pot.api import CompressionModel
         params = {"stat_subset_size": 300, "maximal_drop": args.budget}
         pipeline = create_pipeline([{"name": "AccuracyAwareQuantization", "params": params}],
                                    IEEngine({"device": "CPU"}, loader, Accuracy()))

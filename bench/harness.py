@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
-from potcli.runtime import latencies_ms  # noqa: F401  (re-exported for the bench scripts)
+from potcli.engine.latency import latencies_ms  # noqa: F401  (re-exported for the bench scripts)
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent

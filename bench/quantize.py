@@ -68,7 +68,7 @@ def worker(args) -> None:
     start = time.perf_counter()
     if args.tool == "potq":
         from potcli import IEEngine, compress_model_weights, create_pipeline
-        from potcli.pot_api import CompressionModel
+        from potcli.pot.api import CompressionModel
         pipeline = create_pipeline([{"name": "DefaultQuantization", "params": {"stat_subset_size": args.subset}}],
                                    IEEngine({"device": "CPU"}, loader))
         result = pipeline.run(CompressionModel(model, args.model))

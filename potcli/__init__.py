@@ -3,11 +3,18 @@
 POT code keeps working with one changed import::
 
     from potcli import DataLoader, Metric, IEEngine, load_model, save_model, compress_model_weights, create_pipeline
-"""
-__version__ = "0.1.0"
 
-from .api import DataLoader, Metric  # noqa: E402  (the version must exist before submodules import it)
-from .pot_api import IEEngine, compress_model_weights, create_pipeline, load_model, save_model  # noqa: E402
+The POT names are imported on first use, so that ``potq validate`` and ``potq schema`` start without OpenVINO.
+"""
+import importlib
+
+from .version import __version__
 
 __all__ = ["DataLoader", "Metric", "IEEngine", "load_model", "save_model", "compress_model_weights",
            "create_pipeline", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return getattr(importlib.import_module(".pot", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

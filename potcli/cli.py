@@ -12,12 +12,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from .version import __version__
 from .config import check_config_file, load_config
+from .config.schema import config_schema_text
 from .errors import ConfigError, Interrupted, PotqError
-from .output import write_file_atomically
-from .pipeline import evaluate_config, run_config
-from .schema import config_schema_text
 
 log = logging.getLogger("potq")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -83,6 +81,8 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, log_level):
     """
     _subcommand_log_level(ctx, log_level)
     settings = load_config(config)
+    from .pipeline import run_config  # OpenVINO loads only for the commands that run models
+
     result = run_config(settings, Path(output_dir) if output_dir else None, keep_uncompressed_weights)
     ctx.exit(EXIT_ACCURACY_NOT_REACHED if result.status == "accuracy_target_not_reached" else 0)
 
@@ -99,6 +99,9 @@ def eval_command(ctx, config, model_path, output, log_level):
     """Print the metric(s) of a model with the config's DataLoader and Metric."""
     _subcommand_log_level(ctx, log_level)
     settings = load_config(config)
+    from .output.files import write_file_atomically
+    from .pipeline import evaluate_config
+
     metrics = evaluate_config(settings, Path(model_path) if model_path else None)
     for name, value in metrics["metrics"].items():
         click.echo(f"{name}: {value:.6g}")

@@ -1,4 +1,4 @@
-"""potq's exception hierarchy. ``cli.py`` is the only place these become exit codes."""
+"""potq's exception hierarchy (and how messages are worded). ``cli.py`` is the only place these become exit codes."""
 
 
 class PotqError(Exception):
@@ -20,6 +20,31 @@ class ConfigError(PotqError):
     def at(cls, source: str, path: str, message: str) -> "ConfigError":
         """One problem at a config path, formatted as ``SOURCE: path: message``."""
         return cls([format_problem(source, path, message)])
+
+
+class ParamError(PotqError):
+    """A problem with an algorithm's params found once the model or plugins are known.
+
+    ``path`` is relative to the algorithm's ``params`` block (``ignored.scope[1]``); the code that runs the
+    algorithm list adds where that block is (``compression.algorithms[0].params``) and turns it into a
+    ConfigError, so leaf code never needs to know which file or list it came from.
+    """
+
+    exit_code = 2
+
+    def __init__(self, path: str, message: str):
+        self.problems = [(path, message)]
+        super().__init__(f"{path}: {message}")
+
+    @classmethod
+    def several(cls, problems: list[tuple[str, str]]) -> "ParamError":
+        error = cls(*problems[0])
+        error.problems = list(problems)
+        return error
+
+    def located(self, source: str, prefix: str) -> ConfigError:
+        return ConfigError([format_problem(source, f"{prefix}.{path}" if path else prefix, message)
+                            for path, message in self.problems])
 
 
 class PluginError(PotqError):
@@ -56,3 +81,10 @@ class Interrupted(BaseException):
 
 def format_problem(source: str, path: str, message: str) -> str:
     return f"{source}: {path}: {message}" if path else f"{source}: {message}"
+
+
+def first_line(error: BaseException) -> str:
+    """The informative first line of an OpenVINO exception (the rest is C++ source context)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    meaningful = [line for line in lines if not line.startswith(("Exception from", "Check '"))]
+    return (meaningful or lines or [type(error).__name__])[0]

@@ -1,25 +1,45 @@
-"""``potq run``: config -> plugins and model -> algorithms -> int8 weights -> outputs and report, atomically."""
+"""The one orchestrator. ``potq run`` / ``potq eval`` (cli.py) and POT's Python API (pot/) both come through here:
+a Session (the user's data, metric and the inference engine) is built once, then ``quantize`` runs the algorithm
+list on it, ``evaluate`` measures the Metric, and ``run_config`` writes the INT8 IR and report.json.
+"""
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import openvino as ov
 
 from .algorithms import run_algorithms
 from .algorithms.context import QuantizationState, RunContext
-from .dataset import dataset_length
-from .engine import Engine
+from .config.params import AlgorithmParams
+from .config.settings import RunConfig
+from .data.image_folder import ImageFolderLoader
+from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
+from .data.samples import dataset_length
+from .engine.evaluation import evaluate as evaluate_metric
+from .engine.inference import Engine
+from .engine.inspection import runtime_summary
 from .errors import ConfigError
-from .evaluation import evaluate
-from .graph import read_model, weights_file
-from .image_loader import ImageFolderLoader
-from .output import describe_file, write_model_outputs
-from .plugins import load_data_loader, load_metric
-from .report import build_report, report_bytes
-from .runtime import runtime_summary
-from .settings import RunConfig
-from .transform import compress_weights
+from .graph.model_io import read_model, weights_file
+from .graph.transform import compress_weights
+from .output.files import StagedOutputs, describe_file, write_model_outputs
+from .output.report import RunOutcome, build_report, report_bytes
+
+__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "run_config",
+           "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
+
+
+@dataclass
+class Session:
+    """What every stage of a run needs, built once: the inference engine and the user's DataLoader and Metric."""
+
+    engine: Engine
+    loader: object
+    metric: object | None
+    stat_requests: int | None  # None: the compiled model's optimal number
+    eval_requests: int | None
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,52 @@ class RunResult:
     status: str  # "ok" or "accuracy_target_not_reached"
     files: dict[str, Path]
     report: dict
+
+
+@dataclass(frozen=True)
+class QuantizeOptions:
+    """How a quantization is run and where its messages point, beyond the algorithms' own params."""
+
+    source: str  # config file (or Python API call) that error messages name
+    algorithms_path: str  # where the algorithm list is in it: "compression.algorithms"
+    model_name: str
+    inplace_statistics: bool = True
+    dump_dir: Path | None = None  # dump_intermediate_model
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: Session,
+             options: QuantizeOptions) -> QuantizationState:
+    """Run the algorithm list on ``model`` (left unchanged); the result holds the quantized model and what each
+    algorithm did."""
+    if session.metric is None and any(params.accuracy is not None for params in algorithms):
+        raise ConfigError.at(options.source, "engine.metric", "AccuracyAwareQuantization needs a Metric plugin")
+    ctx = RunContext(engine=session.engine, loader=session.loader, metric=session.metric,
+                     inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
+                     eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
+                     timings=options.timings)
+    return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
+
+
+def evaluate(model: ov.Model, session: Session, indices: list[int] | None = None) -> dict[str, float]:
+    """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
+    if indices is None:
+        indices = list(range(dataset_length(session.loader)))
+    return evaluate_metric(session.engine, model, session.loader, session.metric, indices,
+                           session.eval_requests).metrics
+
+
+def save_model(model: ov.Model, out_dir: Path, model_name: str) -> dict[str, Path]:
+    """Write ``<out_dir>/<model_name>.xml/.bin`` atomically; return the final paths by file name."""
+    return write_model_outputs(out_dir, model_name, model)
+
+
+def check_plugins(loader, metric, label: str) -> None:
+    """PluginError if a DataLoader or Metric object given from Python lacks what POT's contracts require."""
+    if loader is not None:
+        check_shape(loader, "DataLoader", DATA_LOADER_METHODS, f"{label} data_loader")
+    if metric is not None:
+        check_shape(metric, "Metric", METRIC_METHODS, f"{label} metric")
 
 
 def default_output_dir(config: RunConfig) -> Path:
@@ -37,46 +103,46 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
     """Quantize as ``config`` says and write ``<model_name>.xml/.bin`` and ``report.json`` to ``output_dir``."""
     started = time.perf_counter()
     out_dir = Path(output_dir) if output_dir else default_output_dir(config)
-    engine = Engine(config.engine.device)
-    timings: dict[str, float] = {}
+    options = QuantizeOptions(source=str(config.source), algorithms_path="compression.algorithms",
+                              model_name=config.model.name,
+                              inplace_statistics=config.compression.inplace_statistics,
+                              dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None)
+    timings = options.timings
     tick = time.perf_counter()
     model = read_model(config.model.model, config.model.weights)
     timings["read_model"] = time.perf_counter() - tick
-    loader, metric = _plugins(config, model)
-    ctx = RunContext(engine=engine, loader=loader, metric=metric, target_device=config.compression.target_device,
-                     model_type=config.compression.model_type,
-                     inplace_statistics=config.compression.inplace_statistics,
-                     stat_requests=config.engine.stat_requests_number,
-                     eval_requests=config.engine.eval_requests_number, source=str(config.source),
-                     model_name=config.model.name,
-                     dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None,
-                     timings=timings)
-    state = run_algorithms(QuantizationState(model, model), config.compression.algorithms, ctx,
-                           "compression.algorithms")
-    with ctx.timed("compress_weights"):
-        final = state.model if keep_uncompressed_weights else compress_weights(state.model)
-    with ctx.timed("runtime_check"):
-        runtime = runtime_summary(engine.core, final)
+    session = _session(config, model)
+    state = quantize(model, config.compression.algorithms, session, options)
+    tick = time.perf_counter()
+    final = state.model if keep_uncompressed_weights else compress_weights(state.model)
+    timings["compress_weights"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    runtime = runtime_summary(session.engine, final)
+    timings["runtime_check"] = time.perf_counter() - tick
     log.info("%d of %d compute layers run in INT8 on CPU", runtime["int8_compute_layers"], runtime["compute_layers"])
+    tick = time.perf_counter()
+    with StagedOutputs(out_dir) as staged:
+        files = staged.save_model(final, config.model.name)
+        timings["total"] = time.perf_counter() - started
+        outcome = RunOutcome(state.status, state.sections, state.fp32_nodes(), runtime, timings,
+                             weights_compressed=not keep_uncompressed_weights)
+        report = build_report(outcome, config=config.resolved, config_file=describe_file(config.source),
+                              inputs=_input_files(config),
+                              outputs={"model": files[f"{config.model.name}.xml"],
+                                       "weights": files[f"{config.model.name}.bin"]})
+        staged.write("report.json", report_bytes(report))
+        paths = staged.commit()
+    timings["write_outputs"] = time.perf_counter() - tick
+    log.info("wrote %s", paths[f"{config.model.name}.xml"])
+    return RunResult(state.status, paths, report)
+
+
+def _input_files(config: RunConfig) -> dict:
     inputs = {"model": describe_file(config.model.model)}
     weights = weights_file(config.model.model, config.model.weights)
     if weights is not None:
         inputs["weights"] = describe_file(weights)
-
-    report: dict = {}
-
-    def make_report(files: dict) -> bytes:
-        timings["total"] = time.perf_counter() - started
-        outputs = {"model": files[f"{config.model.name}.xml"], "weights": files[f"{config.model.name}.bin"]}
-        report.update(build_report(config=config.resolved, config_file=describe_file(config.source),
-                                   inputs=inputs, outputs=outputs, state=state, timings=timings, runtime=runtime,
-                                   weights_compressed=not keep_uncompressed_weights))
-        return report_bytes(report)
-
-    with ctx.timed("write_outputs"):
-        files = write_model_outputs(out_dir, config.model.name, final, make_report)
-    log.info("wrote %s", files[f"{config.model.name}.xml"])
-    return RunResult(state.status, files, report)
+    return inputs
 
 
 def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
@@ -84,18 +150,18 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     if config.engine.metric is None:
         raise ConfigError.at(str(config.source), "engine.metric", "potq eval needs a Metric plugin here")
     model_file = model_path or config.model.model
-    weights = None if model_path else config.model.weights
-    model = read_model(model_file, weights)
-    loader, metric = _plugins(config, model)
-    indices = list(range(dataset_length(loader)))
-    result = evaluate(Engine(config.engine.device), model, loader, metric, indices, config.engine.eval_requests_number)
-    return {"model": str(Path(model_file).resolve()), "samples": len(indices), "metrics": result.metrics}
+    model = read_model(model_file, None if model_path else config.model.weights)
+    session = _session(config, model)
+    indices = list(range(dataset_length(session.loader)))
+    return {"model": str(Path(model_file).resolve()), "samples": len(indices),
+            "metrics": evaluate(model, session, indices)}
 
 
-def _plugins(config: RunConfig, model):
+def _session(config: RunConfig, model: ov.Model) -> Session:
     engine = config.engine
     if engine.simplified:
-        return ImageFolderLoader(engine.data_source, model, engine.layout), None
-    loader = load_data_loader(engine.data_loader, engine.data_loader_args, config.config_dir)
-    metric = load_metric(engine.metric, engine.metric_args, config.config_dir) if engine.metric else None
-    return loader, metric
+        loader, metric = ImageFolderLoader(engine.data_source, model, engine.layout), None
+    else:
+        loader = load_data_loader(engine.data_loader, engine.data_loader_args, config.config_dir)
+        metric = load_metric(engine.metric, engine.metric_args, config.config_dir) if engine.metric else None
+    return Session(Engine(engine.device), loader, metric, engine.stat_requests_number, engine.eval_requests_number)

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -105,3 +104,8 @@ def infer(model, data):
     import openvino as ov
     compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     return compiled.create_infer_request().infer(data if isinstance(data, dict) else {0: data})[compiled.output(0)]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite tests/data/golden/*.json from the current code instead of comparing")

@@ -1,23 +1,30 @@
-"""The algorithms a config can name, by POT's names."""
-from .accuracy_aware import run_accuracy_aware
-from .bias_correction import run_bias_correction, run_fast_bias_correction
-from .channel_alignment import run_activation_channel_alignment
+"""The algorithms a config can name, by POT's names, and the loop that runs a list of them."""
+from ..errors import ParamError
+from .accuracy_aware.algorithm import run_accuracy_aware
+from .bias_correction.algorithm import run_bias_correction
+from .channel_alignment.algorithm import run_activation_channel_alignment
 from .context import QuantizationState, RunContext
-from .quantization import run_default_quantization, run_minmax
+from .default_quantization import run_default_quantization
+from .minmax.algorithm import run_minmax
 
 ALGORITHMS = {
     "DefaultQuantization": run_default_quantization,
     "MinMaxQuantization": run_minmax,
-    "FastBiasCorrection": run_fast_bias_correction,
+    "FastBiasCorrection": run_bias_correction,
     "BiasCorrection": run_bias_correction,
     "ActivationChannelAlignment": run_activation_channel_alignment,
     "AccuracyAwareQuantization": run_accuracy_aware,
 }
 
 
-def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, path_prefix: str) -> QuantizationState:
-    """Run each ``AlgorithmSpec`` in order; ``path_prefix`` locates the list in the config for messages."""
-    for index, spec in enumerate(algorithms):
-        with ctx.timed(spec.name):
-            state = ALGORITHMS[spec.name](state, spec.params, ctx, f"{path_prefix}[{index}].params")
+def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, source: str,
+                   path_prefix: str) -> QuantizationState:
+    """Run each ``AlgorithmParams`` in order. A ParamError gets its place in the config here: ``source`` names the
+    file (or API call) and ``path_prefix`` the list (``compression.algorithms``)."""
+    for index, params in enumerate(algorithms):
+        try:
+            with ctx.timed(params.name):
+                state = ALGORITHMS[params.name](state, params, ctx)
+        except ParamError as e:
+            raise e.located(source, f"{path_prefix}[{index}].params") from e
     return state

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import openvino as ov
 
-from ..engine import Engine
-from ..output import write_model_outputs
-from ..placement import QuantizationPlan
-from ..ranges import FQParams
+from ..engine.inference import Engine
+from ..graph.placement import QuantizationPlan
+from ..output.files import write_model_outputs
+from ..statistics.ranges import FQParams
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,10 @@ class RunContext:
     engine: Engine
     loader: object  # the user's DataLoader
     metric: object | None  # the user's Metric, if any
-    target_device: str
-    model_type: str | None
     inplace_statistics: bool
     stat_requests: int | None
     eval_requests: int | None
-    source: str  # config file (or "create_pipeline") named in error messages
-    model_name: str = "model"
+    model_name: str
     dump_dir: Path | None = None  # dump_intermediate_model
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -40,13 +37,6 @@ class RunContext:
         finally:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
-    def device_for(self, params: dict) -> str:
-        """POT's API allowed target_device inside params; it wins over the compression-level value."""
-        return params.get("target_device") or self.target_device
-
-    def model_type_for(self, params: dict) -> str | None:
-        return params["model_type"] if "model_type" in params else self.model_type
-
 
 @dataclass(frozen=True)
 class QuantizationState:
@@ -59,3 +49,10 @@ class QuantizationState:
 
     def with_section(self, section: dict, **changes) -> "QuantizationState":
         return replace(self, sections=self.sections + (section,), **changes)
+
+    def fp32_nodes(self) -> dict[str, str]:
+        """Quantizable-type nodes left in floating point, and why (not quantizable, ignored, reverted)."""
+        nodes = dict(self.plan.fp32_nodes) if self.plan else {}
+        for section in self.sections:
+            nodes.update(section.get("reverted", {}))
+        return nodes

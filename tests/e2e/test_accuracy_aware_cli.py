@@ -4,7 +4,7 @@ import json
 import jsonschema
 import yaml
 
-from potcli.schema import report_schema
+from potcli.config.schema import report_schema
 
 from .. import models
 from ..conftest import REPO, write_text

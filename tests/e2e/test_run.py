@@ -5,7 +5,7 @@ import jsonschema
 import openvino as ov
 import pytest
 
-from potcli.schema import report_schema
+from potcli.config.schema import report_schema
 
 from ..conftest import REPO, runtime_precisions, write_text
 

@@ -4,9 +4,9 @@ import openvino as ov
 import pytest
 
 from potcli import IEEngine, create_pipeline
-from potcli.algorithms import accuracy_aware
+from potcli.algorithms.accuracy_aware import algorithm as accuracy_aware
 from potcli.errors import ConfigError
-from potcli.pot_api import CompressionModel
+from potcli.pot.api import CompressionModel
 
 from .. import models
 from ..aaq_plugins import Error, ReferenceLoader, Similarity, SimilarityWithoutPerSample
@@ -104,7 +104,7 @@ def test_baseline_values_skip_the_fp32_evaluation(tmp_path):
 
 
 def test_convert_to_mixed_preset_and_tuning_reuse_one_statistics_pass(tmp_path, monkeypatch):
-    from potcli.algorithms import accuracy_aware as module
+    from potcli.algorithms.accuracy_aware import algorithm as module
     passes = []
     original = module.gather_statistics
     monkeypatch.setattr(module, "gather_statistics", lambda *a, **k: passes.append(1) or original(*a, **k))

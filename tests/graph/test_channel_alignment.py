@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from potcli import IEEngine, create_pipeline
-from potcli.alignment import align_channels, alignment_statistics, find_alignment_pairs
+from potcli.algorithms.channel_alignment.alignment import align_channels, alignment_statistics, find_alignment_pairs
 from potcli.errors import ConfigError
-from potcli.pot_api import CompressionModel
-from potcli.statistics import reduce_sample
+from potcli.pot.api import CompressionModel
+from potcli.statistics.streaming import reduce_sample
 
 from .. import models
 from ..conftest import ListLoader, infer

@@ -1,16 +1,22 @@
 """Where FakeQuantize goes, on tiny models with known structure."""
 import pytest
 
-from potcli.errors import ConfigError
-from potcli.placement import plan_quantization
+from potcli.config.params import IgnoredOperation, IgnoredScope
+from potcli.errors import ParamError
+from potcli.graph.placement import plan_quantization
+from potcli.graph.scope import resolve_ignored_scope
 from potcli.rules import device_rules
-from potcli.scope import resolve_ignored_scope
 
 from .. import models
 
 
+def ignored_scope(block: dict) -> IgnoredScope:
+    operations = tuple(IgnoredOperation(e["type"], e.get("attributes", {})) for e in block.get("operations", ()))
+    return IgnoredScope(tuple(block.get("scope", ())), tuple(block.get("patterns", ())), operations)
+
+
 def plan(model, ignored=None, extra_types=()):
-    scope = resolve_ignored_scope(model, ignored or {}, extra_types, "test.yaml", "params.ignored")
+    scope = resolve_ignored_scope(model, ignored_scope(ignored or {}), extra_types)
     return plan_quantization(model, device_rules("CPU"), scope)
 
 
@@ -69,10 +75,10 @@ def test_ignored_scope_pattern_and_operation_keep_nodes_in_fp32():
 
 
 def test_ignored_entries_that_match_nothing_are_errors():
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ParamError) as info:
         plan(models.residual(), {"scope": ["fc", "fc1"], "patterns": ["nothing.*"],
                                  "operations": [{"type": "Convolution", "attributes": {"group": 2}}]})
-    assert info.value.problems == [
+    assert info.value.located("test.yaml", "params").problems == [
         "test.yaml: params.ignored.scope[1]: 'fc1' matches no node of the model (did you mean 'fc'?)",
         "test.yaml: params.ignored.patterns[0]: 'nothing.*' matches no node name of the model",
         "test.yaml: params.ignored.operations[0]: no Convolution operation with these attributes in the model"]

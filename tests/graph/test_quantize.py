@@ -4,7 +4,7 @@ import openvino as ov
 import pytest
 
 from potcli import IEEngine, compress_model_weights, create_pipeline
-from potcli.pot_api import CompressionModel
+from potcli.pot.api import CompressionModel
 
 from .. import models
 from ..conftest import ListLoader, infer, runtime_precisions

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from potcli import output
+from potcli.output import files as output
 
 from .conftest import assert_one_clean_error
 

@@ -2,7 +2,7 @@
 import tracemalloc
 
 from potcli import IEEngine, create_pipeline
-from potcli.pot_api import CompressionModel
+from potcli.pot.api import CompressionModel
 
 from .. import models
 from .plugins import ArrayLoader

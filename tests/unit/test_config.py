@@ -4,9 +4,12 @@ import json
 import pytest
 import yaml
 
-from potcli.config import load_config, strip_json_comments, validated_with_defaults
+from potcli.config import load_config
+from potcli.config.files import strip_json_comments
+from potcli.config.params import IgnoredScope
+from potcli.config.schema import config_schema
+from potcli.config.validation import validated_with_defaults
 from potcli.errors import ConfigError
-from potcli.schema import config_schema
 
 from ..conftest import REPO, write_text
 
@@ -107,6 +110,18 @@ BROKEN = [  # (id, change, config path named in the message, part of the message
     ("threshold_zero", with_change(f"{P0}.threshold", 0), f"{P0}.threshold", "minimum of 0"),
     ("nan_number", aaq(maximal_drop=float("nan")), f"{P0}.maximal_drop", "not a finite number"),
     ("huge_bits", with_change(f"{P0}.weights", {"bits": 10 ** 30}), f"{P0}.weights.bits", "maximum of 8"),
+    ("grid_wider_than_bits", with_change(f"{P0}.weights", {"bits": 4, "level_low": -100, "level_high": 100}),
+     f"{P0}.weights", "level_low -100 .. level_high 100 is not a grid of at most 2^4 levels"),
+    ("bias_correction_first", with_change("compression.algorithms", [{"name": "FastBiasCorrection"},
+                                                                     {"name": "MinMaxQuantization"}]),
+     "compression.algorithms[0]", "FastBiasCorrection corrects a quantized model: list it after MinMaxQuantization"),
+    ("quantized_twice", with_change("compression.algorithms", [{"name": "DefaultQuantization"},
+                                                               {"name": "MinMaxQuantization"}]),
+     "compression.algorithms[1]", "MinMaxQuantization after DefaultQuantization: the model is already quantized"),
+    ("alignment_after_quantization", with_change("compression.algorithms", [{"name": "MinMaxQuantization"},
+                                                                            {"name": "ActivationChannelAlignment"}]),
+     "compression.algorithms[1]", "ActivationChannelAlignment changes FP32 weights: list it before"),
+    ("aaq_without_metric", aaq(), "engine.metric", "AccuracyAwareQuantization needs a Metric plugin"),
 ]
 
 
@@ -202,7 +217,7 @@ def _config_keys(node) -> set[str]:
 
 
 def test_shipped_configs_together_use_every_documented_key():
-    from potcli.config import read_config_file
+    from potcli.config.files import read_config_file
     used = set().union(*(_config_keys(read_config_file(p)) for p in CONFIG_FILES))
     documented = _schema_keys(config_schema()) - {"$schema"}
     assert documented - used == set()
@@ -218,13 +233,14 @@ def test_json_comments_are_blanked_but_strings_kept():
 def test_defaults_come_from_the_schema_and_do_not_leak(tmp_path):
     config_file = write_text(tmp_path / "sub" / "c.yaml", yaml.safe_dump(BASE))
     first = load_config(config_file)
-    dq = first.compression.algorithms[0].params
-    assert dq["preset"] == "performance" and dq["stat_subset_size"] is None and dq["seed"] == 0
-    assert dq["ignored"] == {"scope": [], "patterns": [], "operations": []}
+    dq = first.compression.algorithms[0]
+    assert dq.quantization.preset == "performance" and dq.sampling.subset_size is None and dq.sampling.seed == 0
+    assert dq.quantization.ignored == IgnoredScope((), (), ())
+    assert dq.bias.fast and dq.bias.threshold == 2.0 and dq.quantization.saturation_fix == "first_layer"
     assert first.compression.target_device == "ANY" and first.compression.inplace_statistics is True
     assert first.model.model == (tmp_path / "sub" / "m.xml").resolve() and first.model.name == "m"
-    dq["ignored"]["scope"].append("changed")
-    assert load_config(config_file).compression.algorithms[0].params["ignored"]["scope"] == []
+    dq.config["ignored"]["scope"].append("changed")
+    assert load_config(config_file).compression.algorithms[0].config["ignored"]["scope"] == []
 
 
 def test_relative_drop_keeps_aaq_defaults():

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from potcli.engine import Engine
+from potcli.engine.inference import Engine
 
 from .. import models
 from ..conftest import REPO
@@ -26,7 +26,7 @@ def test_every_sample_comes_back_once_in_order(requests):
 SCRIPT = """
 import gc, sys
 sys.path.insert(0, {repo!r})
-from potcli.engine import Engine
+from potcli.engine.inference import Engine
 from tests import models
 
 engine = Engine()

@@ -1,8 +1,8 @@
 import pytest
 
 from potcli import DataLoader, Metric
+from potcli.data.plugins import load_data_loader, load_metric
 from potcli.errors import PluginError
-from potcli.plugins import load_data_loader, load_metric
 
 LOADER = '''
 from potcli import DataLoader

@@ -4,9 +4,9 @@ import openvino as ov
 import openvino.opset13 as ops
 import pytest
 
-from potcli.presets import default_levels
-from potcli.ranges import (FQParams, asymmetric_params, fake_quantize, fix_zero_filters_symmetric, half_range_weights,
-                           symmetric_params, tune_range)
+from potcli.config.presets import default_levels
+from potcli.statistics.ranges import (FQParams, asymmetric_params, fake_quantize, fix_zero_filters_symmetric,
+                                      half_range_weights, symmetric_params, tune_range)
 
 
 def test_symmetric_signed_activation_range_is_minus_128_over_127():

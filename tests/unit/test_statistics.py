@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from potcli.statistics import RunningAggregator, SampleAggregator, TensorStatistic, reduce_sample
+from potcli.statistics.streaming import RunningAggregator, SampleAggregator, TensorStatistic, reduce_sample
 
 RNG = np.random.default_rng(0)
 SAMPLES = [RNG.standard_normal((1, 3, 4, 4)).astype(np.float32) * (i + 1) for i in range(20)]

@@ -1,0 +1,92 @@
+"""Which quantized layers hurt accuracy most: groups of quantizers and a one-compile way to score them.
+
+A *group* is the smallest set of FakeQuantize that must go together to put layers back in floating point:
+a layer's weight quantizer, the activation quantizers that feed it (directly or through precision-agnostic
+ops), and, because a removed activation quantizer un-quantizes every layer that reads it, the quantizers of
+those layers too (connected components of the quantizer-layer graph).
+
+Scoring every group by building and compiling one reverted model per group (what POT and NNCF do) costs a
+compile per group. Here every FakeQuantize of a group is wrapped in ``Select(keep_g, fq, fq_input)`` with
+``keep_g`` a boolean model input: one compiled model, and reverting group g is just feeding keep_g = False.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import openvino as ov
+import openvino.opset13 as ops
+
+from ...graph.disjoint_sets import DisjointSets
+from ...graph.placement import QuantizationPlan
+from ...graph.queries import consumers, nodes_by_name
+
+KEEP_INPUT = "potq_keep_{}"
+
+
+@dataclass(frozen=True)
+class QuantizerGroup:
+    quantizers: frozenset[str]  # FakeQuantize names
+    layers: tuple[str, ...]  # the quantized operations that run in floating point once the group is removed
+
+
+def quantizer_groups(model: ov.Model, plan: QuantizationPlan, rules: dict) -> list[QuantizerGroup]:
+    """Partition the plan's quantizers into groups that are reverted together (see the module docstring)."""
+    nodes = nodes_by_name(model)
+    quantized_ops = {w.node for w in plan.weights} | {
+        node for q in plan.activations for node, _ in q.consumers if nodes[node].get_type_name() in rules["operations"]}
+    by_layer: dict[str, set[str]] = {layer: set() for layer in quantized_ops}
+    for weight in plan.weights:
+        by_layer[weight.node].add(weight.name)
+    for quantizer in plan.activations:
+        for layer in _layers_reading(quantizer.consumers, nodes, quantized_ops, rules["agnostic"]):
+            by_layer[layer].add(quantizer.name)
+    together = DisjointSets()
+    for names in by_layer.values():
+        first, *rest = sorted(names)
+        for other in rest:
+            together.union(other, first)
+    members: dict[str, set[str]] = {}
+    for names in by_layer.values():
+        for name in names:
+            members.setdefault(together.find(name), set()).add(name)
+    groups = []
+    for quantizers in members.values():
+        layers = tuple(sorted(layer for layer, names in by_layer.items() if names and names <= quantizers))
+        groups.append(QuantizerGroup(frozenset(quantizers), layers))
+    return sorted(groups, key=lambda g: (g.layers, sorted(g.quantizers)))
+
+
+def _layers_reading(readers, nodes, quantized_ops: set[str], agnostic) -> set[str]:
+    """Quantized ops that see this quantizer's output, looking through precision-agnostic ops."""
+    found, todo = set(), [node for node, _ in readers]
+    while todo:
+        name = todo.pop()
+        if name in quantized_ops:
+            found.add(name)
+        elif nodes[name].get_type_name() in agnostic:
+            todo.extend(i.get_node().get_friendly_name() for out in nodes[name].outputs() for i in consumers(out))
+    return found
+
+
+def switchable_model(model: ov.Model, groups: list[QuantizerGroup]) -> ov.Model:
+    """A copy of ``model`` where group g's FakeQuantize are bypassed when input ``potq_keep_g`` is False."""
+    switchable = model.clone()
+    nodes = nodes_by_name(switchable)
+    flags = []
+    for index, group in enumerate(groups):
+        flag = ops.parameter([], ov.Type.boolean, name=KEEP_INPUT.format(index))
+        flag.output(0).get_tensor().set_names({KEEP_INPUT.format(index)})
+        flags.append(flag)
+        for name in sorted(group.quantizers):
+            fq = nodes[name]
+            readers = list(fq.output(0).get_target_inputs())
+            choice = ops.select(flag, fq.output(0), fq.input_value(0), name=f"{name}/potq_switch")
+            for reader in readers:
+                reader.replace_source_output(choice.output(0))
+    switchable.add_parameters(flags)
+    switchable.validate_nodes_and_infer_types()
+    return switchable
+
+
+def keep_flags(count: int, reverted: int | None) -> dict[str, np.ndarray]:
+    """Inputs of a switchable model with every group kept, except ``reverted`` (None: keep all; -1: none)."""
+    return {KEEP_INPUT.format(i): np.array(reverted != -1 and i != reverted) for i in range(count)}

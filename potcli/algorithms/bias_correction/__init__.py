@@ -1,0 +1,1 @@
+"""FastBiasCorrection and BiasCorrection: how shifts are measured (shifts) and the algorithms (algorithm)."""

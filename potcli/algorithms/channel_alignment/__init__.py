@@ -1,0 +1,1 @@
+"""ActivationChannelAlignment: the mechanism (alignment) and the algorithm POT configs name."""

@@ -1,0 +1,51 @@
+"""DefaultQuantization: ActivationChannelAlignment (where it applies), MinMaxQuantization, then FastBiasCorrection
+(or BiasCorrection with use_fast_bias: false), as POT ran them; ranges and bias statistics in one pass.
+
+It is split into ``plan_default_quantization`` (what one pass must collect) and ``finish_default_quantization``
+(everything after the pass), so that AccuracyAwareQuantization can try several variants (presets, range
+estimators, bias algorithms) on statistics collected once.
+"""
+from dataclasses import dataclass
+
+from ..config.params import AlgorithmParams
+from ..engine.collector import CollectedStatistics
+from ..statistics.streaming import TensorStatistic
+from .bias_correction.algorithm import BiasPlan, apply_bias_correction, plan_bias_correction
+from .channel_alignment.algorithm import align_if_possible
+from .context import QuantizationState, RunContext
+from .minmax.algorithm import prepare_quantization, quantized_state
+from .minmax.setup import MinMaxSetup
+from .sampling import gather_statistics
+
+
+@dataclass(frozen=True)
+class DefaultQuantizationPlan:
+    params: AlgorithmParams
+    minmax: MinMaxSetup
+    bias: BiasPlan
+
+    def statistics(self) -> set[TensorStatistic]:
+        return self.minmax.statistics() | self.bias.statistics()
+
+
+def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
+                             ctx: RunContext) -> QuantizationState:
+    setup = prepare_quantization(state, params)
+    state = align_if_possible(state, params.sampling, ctx)  # keeps node names: the plan still holds
+    plan = plan_default_quantization(state, setup, params)
+    collected = gather_statistics(state.model, plan.statistics(), params.sampling, ctx,
+                                  record_shapes=plan.bias.shapes())
+    return finish_default_quantization(state, plan, collected, ctx)
+
+
+def plan_default_quantization(state: QuantizationState, setup: MinMaxSetup,
+                              params: AlgorithmParams) -> DefaultQuantizationPlan:
+    """What one DefaultQuantization of ``state.model`` with ``params`` needs from the statistics pass."""
+    return DefaultQuantizationPlan(params, setup, plan_bias_correction(state.model, setup.plan, params.bias))
+
+
+def finish_default_quantization(state: QuantizationState, plan: DefaultQuantizationPlan,
+                                collected: CollectedStatistics, ctx: RunContext) -> QuantizationState:
+    """Ranges, FakeQuantize and bias correction from statistics already collected."""
+    quantized = quantized_state(state, plan.minmax, collected, plan.params, ctx)
+    return apply_bias_correction(quantized, plan.bias, collected, plan.params.sampling, ctx)

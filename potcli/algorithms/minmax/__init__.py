@@ -1,0 +1,1 @@
+"""MinMaxQuantization: quantizer placement and settings (setup), ranges (quantizer_params), the algorithm."""

@@ -1,0 +1,34 @@
+"""MinMaxQuantization: place FakeQuantize, estimate ranges from statistics, insert the quantizers."""
+from ...config.params import AlgorithmParams
+from ...errors import ModelError
+from ...graph.transform import insert_fake_quantize
+from ..context import QuantizationState, RunContext
+from ..sampling import gather_statistics
+from .quantizer_params import compute_params, quantizer_report
+from .setup import MinMaxSetup, prepare_minmax
+
+
+def run_minmax(state: QuantizationState, params: AlgorithmParams, ctx: RunContext) -> QuantizationState:
+    setup = prepare_quantization(state, params)
+    collected = gather_statistics(state.model, setup.statistics(), params.sampling, ctx)
+    return quantized_state(state, setup, collected, params, ctx)
+
+
+def prepare_quantization(state: QuantizationState, params: AlgorithmParams) -> MinMaxSetup:
+    setup = prepare_minmax(state.model, params.quantization)
+    if not setup.plan.activations and not setup.plan.weights:
+        raise ModelError("the model has no operation to quantize (no Convolution, MatMul or other operation the "
+                         f"{params.quantization.target_device} rules quantize outside the ignored scope); "
+                         f"nothing was written")
+    return setup
+
+
+def quantized_state(state: QuantizationState, setup: MinMaxSetup, collected, params: AlgorithmParams,
+                    ctx: RunContext) -> QuantizationState:
+    with ctx.timed("ranges"):
+        fq_params = compute_params(state.model, setup, collected)
+        model = insert_fake_quantize(state.model, setup.plan, fq_params)
+    ctx.dump(model, "quantized")
+    section = {"algorithm": "MinMaxQuantization", "preset": params.quantization.preset,
+               "samples": collected.samples, "quantizers": quantizer_report(setup, fq_params)}
+    return state.with_section(section, fp32=state.model, model=model, plan=setup.plan, params=fq_params)

@@ -1,0 +1,26 @@
+"""The config layer: read a file, validate it against the schema, fill defaults, build typed settings.
+
+Everything a config can be checked for without the model or the plugins is checked here, so that
+``potq validate`` and ``potq run`` refuse the same configs.
+"""
+from pathlib import Path
+
+from ..errors import ConfigError
+from .files import read_config_file
+from .settings import RunConfig, settings_from_dict
+from .validation import validated_with_defaults
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read, validate and resolve a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    return settings_from_dict(validated_with_defaults(read_config_file(path), str(path)), path)
+
+
+def check_config_file(path: str | Path) -> list[str]:
+    """Every problem in a config file, one line each; empty if it is valid."""
+    try:
+        load_config(path)
+    except ConfigError as e:
+        return e.problems
+    return []

@@ -1,0 +1,124 @@
+"""Typed, read-only views of a validated config. No defaults here: the schema fills them before this runs.
+
+Building them also runs every check that needs no model: the algorithms' order, their level grids, and
+whether an algorithm that needs a Metric has one.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError, ParamError, format_problem
+from .params import AlgorithmParams, DeviceDefaults, algorithm_params, order_problems
+
+CONFIG_DIR_PLACEHOLDER = "${config_dir}"
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    name: str
+    model: Path
+    weights: Path | None
+
+
+@dataclass(frozen=True)
+class EngineSection:
+    """Either POT's simplified image-folder mode (``data_source``) or user plugins (``data_loader``)."""
+
+    data_source: Path | None
+    layout: str | None
+    data_loader: str | None
+    data_loader_args: dict
+    metric: str | None
+    metric_args: dict
+    device: str
+    stat_requests_number: int | None
+    eval_requests_number: int | None
+
+    @property
+    def simplified(self) -> bool:
+        return self.data_source is not None
+
+
+@dataclass(frozen=True)
+class CompressionSection:
+    target_device: str
+    model_type: str | None
+    inplace_statistics: bool
+    dump_intermediate_model: bool
+    algorithms: tuple[AlgorithmParams, ...]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    source: Path
+    model: ModelSection
+    engine: EngineSection
+    compression: CompressionSection
+    resolved: dict  # the config with defaults filled and paths resolved, as recorded in report.json
+
+    @property
+    def config_dir(self) -> Path:
+        return self.source.parent
+
+
+def settings_from_dict(config: dict, source: Path) -> RunConfig:
+    """Build the typed view of a validated, defaults-filled config; relative paths resolve against its folder."""
+    base = source.resolve().parent
+    model_cfg, engine_cfg, comp_cfg = config["model"], config["engine"], config["compression"]
+    model_path = base / model_cfg["model"]
+    weights = base / model_cfg["weights"] if "weights" in model_cfg else None
+    model = ModelSection(name=model_cfg.get("model_name") or model_path.stem, model=model_path, weights=weights)
+    data_source = base / engine_cfg["data_source"] if "data_source" in engine_cfg else None
+    engine = EngineSection(
+        data_source=data_source,
+        layout=engine_cfg.get("layout"),
+        data_loader=engine_cfg.get("data_loader"),
+        data_loader_args=expand_config_dir(engine_cfg.get("data_loader_args", {}), base),
+        metric=engine_cfg.get("metric"),
+        metric_args=expand_config_dir(engine_cfg.get("metric_args", {}), base),
+        device=engine_cfg["device"],
+        stat_requests_number=engine_cfg.get("stat_requests_number"),
+        eval_requests_number=engine_cfg.get("eval_requests_number"),
+    )
+    defaults = DeviceDefaults(comp_cfg["target_device"], comp_cfg["model_type"])
+    algorithms = algorithm_list(comp_cfg["algorithms"], defaults, str(source), "compression.algorithms")
+    if engine.metric is None and any(a.accuracy is not None for a in algorithms):
+        raise ConfigError.at(str(source), "engine.metric", "AccuracyAwareQuantization needs a Metric plugin")
+    compression = CompressionSection(
+        target_device=comp_cfg["target_device"],
+        model_type=comp_cfg["model_type"],
+        inplace_statistics=comp_cfg["inplace_statistics"],
+        dump_intermediate_model=comp_cfg["dump_intermediate_model"],
+        algorithms=algorithms,
+    )
+    resolved = {**config, "model": {**model_cfg, "model_name": model.name, "model": str(model.model),
+                                    **({"weights": str(weights)} if weights else {})}}
+    if data_source is not None:
+        resolved["engine"] = {**engine_cfg, "data_source": str(data_source)}
+    return RunConfig(source=source, model=model, engine=engine, compression=compression, resolved=resolved)
+
+
+def algorithm_list(entries: list[dict], defaults: DeviceDefaults, source: str,
+                   path: str) -> tuple[AlgorithmParams, ...]:
+    """Typed params of every validated ``{name, params}`` entry; ConfigError listing every problem."""
+    problems = [format_problem(source, f"{path}[{index}]", message)
+                for index, message in order_problems([entry["name"] for entry in entries])]
+    algorithms = []
+    for index, entry in enumerate(entries):
+        try:
+            algorithms.append(algorithm_params(entry["name"], entry["params"], defaults))
+        except ParamError as e:
+            problems += e.located(source, f"{path}[{index}].params").problems
+    if problems:
+        raise ConfigError(problems)
+    return tuple(algorithms)
+
+
+def expand_config_dir(value, base: Path):
+    """Replace ``${config_dir}`` in every string of a plugin-args structure with the config file's folder."""
+    if isinstance(value, str):
+        return value.replace(CONFIG_DIR_PLACEHOLDER, str(base))
+    if isinstance(value, dict):
+        return {k: expand_config_dir(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_config_dir(v, base) for v in value]
+    return value

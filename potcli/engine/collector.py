@@ -1,0 +1,179 @@
+"""Collect every requested statistic in one pass over the data.
+
+The model gets extra outputs: in-graph reductions (ReduceMin/ReduceMax/ReduceMean, so only a few numbers per
+sample leave the model) when ``inplace_statistics`` is on, or the raw tensor otherwise and for quantiles.
+Per-sample values are reduced and aggregated as results arrive, so memory does not grow with the number of
+samples (see statistics.py).
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import openvino as ov
+import openvino.opset13 as ops
+
+from ..data.samples import InputSpec, input_specs, prepared_sample
+from ..errors import DataError, ModelError, first_line
+from ..graph.queries import tensors_by_name
+from ..statistics.streaming import TensorStatistic, make_aggregator, reduce_sample, reduction_axes
+from .inference import Engine
+
+# The reducers of statistics.streaming.REDUCERS that can run inside the model (inplace_statistics):
+# (tensor, axes, name) -> node.
+GRAPH_REDUCERS = {
+    "min": lambda x, axes, name: ops.reduce_min(x, axes, keep_dims=False, name=name),
+    "max": lambda x, axes, name: ops.reduce_max(x, axes, keep_dims=False, name=name),
+    "abs_max": lambda x, axes, name: ops.reduce_max(ops.abs(x), axes, keep_dims=False, name=name),
+    "mean": lambda x, axes, name: ops.reduce_mean(x, axes, keep_dims=False, name=name),
+}
+
+
+@dataclass(frozen=True)
+class CollectedStatistics:
+    values: dict[TensorStatistic, np.ndarray]
+    shapes: dict[str, tuple[int, ...]]  # shape of each observed tensor in the first sample
+    samples: int
+
+
+def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[TensorStatistic], loader,
+                       indices: list[int], inplace: bool, requests: int | None,
+                       record_shapes: Iterable[str] = (), batch_size: int = 1) -> CollectedStatistics:
+    """Run ``model`` on ``loader[i] for i in indices``, aggregate every statistic, note the shapes asked for.
+
+    With ``batch_size`` > 1, that many consecutive samples are stacked into one inference (which then counts
+    as one sample for the aggregators); the model's first input dimension is made dynamic for it.
+    """
+    statistics = sorted(set(statistics), key=_sort_key)
+    if not statistics and not record_shapes:
+        return CollectedStatistics({}, {}, len(indices))  # e.g. every activation is in the ignored scope
+    probe, outputs = _statistics_model(model, statistics, inplace, sorted(set(record_shapes)))
+    if batch_size > 1:
+        _make_batch_dynamic(probe, batch_size)
+    compiled = engine.compile(probe, "statistics model")
+    specs = input_specs(probe)
+    aggregators = {stat: make_aggregator(stat) for stat in statistics}
+    by_reduction: dict[tuple, list[TensorStatistic]] = {}  # worked out once, not per sample
+    for stat in statistics:
+        if _in_graph(stat, inplace):
+            by_reduction.setdefault(_reduction_key(stat), []).append(stat)
+    in_python = [stat for stat in statistics if not _in_graph(stat, inplace)]
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def handle(index: int, results: list[np.ndarray]) -> None:
+        raw: dict[str, np.ndarray] = {}
+        for (kind, key), value in zip(outputs, results, strict=True):
+            if kind == "shape":
+                shapes.setdefault(key, tuple(int(d) for d in value))
+                continue
+            if kind == "raw":
+                raw[key] = value
+                continue
+            if kind == "finite":
+                _check_finite(value, key, index)
+                continue
+            _check_finite(value, key[0], index)
+            for stat in by_reduction[key]:
+                aggregators[stat].update(value)
+        for stat in in_python:
+            value = reduce_sample(raw[stat.tensor], stat)
+            _check_finite(value, stat.tensor, index)
+            aggregators[stat].update(value)
+
+    batches = [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
+    engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(batches))
+    return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
+
+
+def _inputs(loader, batches: list[list[int]], specs: list[InputSpec]):
+    for batch in batches:
+        samples = []
+        for index in batch:
+            samples.append(prepared_sample(loader, index, specs)[0])
+        if len(samples) == 1:
+            yield batch[0], samples[0]
+        else:
+            yield batch[0], {name: np.concatenate([s[name] for s in samples]) for name in samples[0]}
+
+
+def _make_batch_dynamic(model: ov.Model, batch_size: int) -> None:
+    shapes = {}
+    for port in model.inputs:
+        shape = port.get_partial_shape()
+        if shape.rank.is_dynamic or len(shape) == 0:
+            raise ModelError(f"stat_batch_size {batch_size} needs inputs with a batch dimension; "
+                             f"input {port.get_any_name()!r} has shape {shape}")
+        shape[0] = ov.Dimension()
+        shapes[port] = shape
+    try:
+        model.reshape(shapes)
+    except Exception as e:
+        raise ModelError(f"stat_batch_size {batch_size}: the model's first dimension cannot be made a batch "
+                         f"dimension: {first_line(e)}") from e
+
+
+def _in_graph(stat: TensorStatistic, inplace: bool) -> bool:
+    return inplace and stat.reducer in GRAPH_REDUCERS
+
+
+def _reduction_key(stat: TensorStatistic) -> tuple:
+    return stat.tensor, stat.reducer, stat.channel_axis
+
+
+def _statistics_model(model: ov.Model, statistics: list[TensorStatistic], inplace: bool, record_shapes: list[str]):
+    """A clone of ``model`` whose outputs are one Result per in-graph reduction, raw tensor and shape needed.
+
+    Also returns, per output, ``("reduced", reduction key)``, ``("raw", tensor)`` or ``("shape", tensor)``.
+    """
+    probe = model.clone()
+    tensors = tensors_by_name(probe)
+    results, outputs = [], []
+    for stat in statistics:
+        entry = ("reduced", _reduction_key(stat)) if _in_graph(stat, inplace) else ("raw", stat.tensor)
+        if entry in outputs:
+            continue
+        source = tensors[stat.tensor]
+        results.append(ops.result(_reduction(source, stat) if entry[0] == "reduced" else source))
+        outputs.append(entry)
+        if entry[0] == "reduced" and ("finite", stat.tensor) not in outputs:
+            results.append(ops.result(_non_finite_probe(source)))
+            outputs.append(("finite", stat.tensor))
+    for tensor in record_shapes:
+        results.append(ops.result(ops.shape_of(tensors[tensor])))
+        outputs.append(("shape", tensor))
+    original = len(probe.outputs)
+    probe.add_results(results)
+    # The model's own outputs come first in the compiled model; the handler only sees the added ones.
+    return _drop_original_outputs(probe, original), outputs
+
+
+def _drop_original_outputs(probe: ov.Model, original: int) -> ov.Model:
+    for result in probe.get_results()[:original]:
+        probe.remove_result(result)
+    return probe
+
+
+def _reduction(source: ov.Output, stat: TensorStatistic) -> ov.Output:
+    rank = source.get_partial_shape().rank.get_length()
+    axes = ops.constant(np.array(reduction_axes(rank, stat.channel_axis), dtype=np.int64))
+    name = f"potq_stat/{stat.tensor}/{stat.reducer}/{stat.channel_axis}"
+    return GRAPH_REDUCERS[stat.reducer](source, axes, name).output(0)
+
+
+def _non_finite_probe(source: ov.Output) -> ov.Output:
+    """0 if every value of ``source`` is finite, NaN otherwise (x * 0 is NaN exactly for NaN and +-Inf).
+
+    In-graph ReduceMin/ReduceMax may skip NaN, so they cannot be trusted to reveal one.
+    """
+    rank = source.get_partial_shape().rank.get_length()
+    zero = ops.multiply(source, ops.constant(np.zeros((), source.get_element_type().to_dtype())))
+    return ops.reduce_sum(zero, ops.constant(np.arange(rank, dtype=np.int64)), keep_dims=False).output(0)
+
+
+def _check_finite(value: np.ndarray, tensor: str, index: int) -> None:
+    if not np.all(np.isfinite(value)):
+        raise DataError(f"activation {tensor!r} holds NaN or Inf for sample {index}; it cannot get a range "
+                        f"(check the model and the data of that sample)")
+
+
+def _sort_key(stat: TensorStatistic):
+    return (stat.tensor, stat.reducer, str(stat.channel_axis), stat.aggregator, stat.outlier_prob, stat.quantile_side)

@@ -1,0 +1,57 @@
+"""Evaluate a model with the user's Metric, in sample order, through the async infer queue."""
+from dataclasses import dataclass, field
+
+import numpy as np
+import openvino as ov
+
+from ..data.metric_calls import average_values, reset, sample_values, update
+from ..data.samples import input_specs, prepared_sample
+from .batching import run_per_sample
+from .inference import Engine
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, float]  # avg_value over the evaluated samples
+    per_sample: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> value per evaluated sample
+    outputs: dict[int, list[np.ndarray]] = field(default_factory=dict)  # kept model outputs by sample index
+
+
+KEPT_OUTPUT_BYTES = 256 << 20
+
+
+def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int], requests: int | None = None,
+             per_sample: bool = False, keep_outputs: frozenset[int] = frozenset(),
+             description: str = "Evaluation") -> Evaluation:
+    """The Metric's values for ``model`` over ``loader[i] for i in indices``.
+
+    :param per_sample: also read the Metric's per-sample ``value`` after every update.
+    :param keep_outputs: sample indices whose raw model outputs to keep (e.g. for ranking against FP32), in
+        index order until KEPT_OUTPUT_BYTES are held.
+    """
+    specs = input_specs(model)
+    annotations: dict[int, object] = {}
+    values: dict[str, list[float]] = {}
+    kept: dict[int, list[np.ndarray]] = {}
+    kept_bytes = 0
+
+    def samples():
+        for index in indices:
+            inputs, annotation = prepared_sample(loader, index, specs)
+            annotations[index] = annotation
+            yield index, inputs
+
+    def handle(index: int, outputs: list[np.ndarray]) -> None:
+        nonlocal kept_bytes
+        update(metric, outputs, annotations.pop(index), index)
+        if per_sample:
+            for name, value in sample_values(metric).items():
+                values.setdefault(name, []).append(value)
+        size = sum(output.nbytes for output in outputs)
+        if index in keep_outputs and kept_bytes + size <= KEPT_OUTPUT_BYTES:
+            kept[index] = outputs
+            kept_bytes += size
+
+    reset(metric)
+    run_per_sample(engine, model, samples(), handle, requests, description, len(indices), "model for evaluation")
+    return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept)

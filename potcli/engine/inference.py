@@ -1,0 +1,80 @@
+"""Compile models on CPU and run samples through an async infer queue, handing results back in sample order."""
+import collections
+import logging
+import os
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import openvino as ov
+from tqdm import tqdm
+
+from ..errors import ModelError, first_line
+
+log = logging.getLogger("potq")
+
+# Every compile of potq goes through Engine.compile with one of these. f32: a CPU with BF16 would otherwise run
+# "FP32" models in bf16, and statistics, corrections and metrics would depend on the machine.
+F32 = {"INFERENCE_PRECISION_HINT": "f32"}
+F32_THROUGHPUT = {**F32, "PERFORMANCE_HINT": "THROUGHPUT"}  # statistics and evaluation: many requests in flight
+F32_LATENCY = {**F32, "PERFORMANCE_HINT": "LATENCY"}  # latency of one request, as a user's application sees it
+
+
+class Engine:
+    """One ov.Core for the run; ``device`` is where statistics and evaluation run."""
+
+    def __init__(self, device: str = "CPU"):
+        self.core = ov.Core()
+        self.device = device
+
+    def compile(self, model: ov.Model, what: str = "model", config: dict = F32_THROUGHPUT) -> ov.CompiledModel:
+        try:
+            return self.core.compile_model(model, self.device, config)
+        except Exception as e:
+            raise ModelError(f"OpenVINO cannot compile the {what} on {self.device}: {first_line(e)}") from e
+
+    def run(self, compiled: ov.CompiledModel, samples: Iterable[tuple[int, dict]],
+            handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
+            description: str = "", total: int | None = None) -> None:
+        """Infer every ``(index, inputs)`` of ``samples``; call ``handle(index, outputs)`` in sample order.
+
+        A ring of infer requests keeps several samples in flight; the oldest is always finished first, so
+        results are processed by the calling thread in sample order (floating-point accumulations, and hence
+        the saved model, do not depend on timing) and no Python callback ever runs on an OpenVINO thread.
+        """
+        ring = [compiled.create_infer_request() for _ in range(self.requests_number(compiled, requests))]
+        in_flight: collections.deque[tuple[int, ov.InferRequest]] = collections.deque()
+        with tqdm(total=total, desc=description, unit="sample", disable=None, leave=False) as progress:
+            try:
+                for position, (index, inputs) in enumerate(samples):
+                    if len(in_flight) == len(ring):
+                        self._finish(*in_flight.popleft(), handle)
+                        progress.update(1)
+                    request = ring[position % len(ring)]
+                    try:
+                        request.start_async(inputs)
+                    except Exception as e:
+                        raise ModelError(f"inference failed on sample {index}: {first_line(e)}") from e
+                    in_flight.append((index, request))
+                while in_flight:
+                    self._finish(*in_flight.popleft(), handle)
+                    progress.update(1)
+            finally:
+                for _, request in in_flight:  # never leave a request running behind an exception
+                    request.wait()
+
+    @staticmethod
+    def _finish(index: int, request: ov.InferRequest, handle) -> None:
+        try:
+            request.wait()
+            outputs = [np.copy(request.get_output_tensor(i).data) for i in range(len(request.model_outputs))]
+        except Exception as e:
+            raise ModelError(f"inference failed on sample {index}: {first_line(e)}") from e
+        handle(index, outputs)
+
+    @staticmethod
+    def requests_number(compiled: ov.CompiledModel, requested: int | None) -> int:
+        if requested is not None:
+            return requested
+        optimal = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
+        return max(1, min(int(optimal), os.cpu_count() or 1))
+

@@ -1,0 +1,136 @@
+"""Streaming statistics: a per-sample reducer, then an aggregator across samples (POT's two-step estimators).
+
+A *sample* is one inference. Reducers turn a tensor into one value per tensor (or per channel); aggregators
+combine those values across samples without keeping them all:
+
+- ``min``, ``max``, ``mean`` keep a running value: O(1) memory.
+- ``median``, ``mean_no_outliers``, ``median_no_outliers`` need the distribution of the per-sample values.
+  They keep them exactly up to a fixed capacity (``SampleAggregator.capacity_for``: 65536 samples for a
+  per-tensor statistic, about 16 MiB per statistic), and past it a uniform reservoir sample of that size
+  (Vitter's algorithm R, seeded, fed in sample order so that runs are reproducible). Memory is bounded by the
+  capacity, never by the number of samples.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config.presets import DEFAULT_OUTLIER_PROB
+
+# Reducers by name: (tensor, axes to reduce, quantile level, keepdims) -> values. Activations (one sample at a
+# time), weights (the tensor itself) and the in-graph reductions of collector.py all use these names.
+REDUCERS = {
+    "min": lambda x, axes, q, keep: np.min(x, axis=axes, keepdims=keep),
+    "max": lambda x, axes, q, keep: np.max(x, axis=axes, keepdims=keep),
+    "abs_max": lambda x, axes, q, keep: np.max(np.abs(x), axis=axes, keepdims=keep),
+    "mean": lambda x, axes, q, keep: np.mean(x, axis=axes, dtype=np.float64, keepdims=keep).astype(np.float32),
+    "quantile": lambda x, axes, q, keep: np.quantile(x, q, axis=axes, keepdims=keep),
+    "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), q, axis=axes, keepdims=keep),
+}
+SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers")
+
+
+@dataclass(frozen=True)
+class TensorStatistic:
+    """One statistic of one tensor: ``aggregator`` over samples of ``reducer`` over the tensor."""
+
+    tensor: str  # graph.port_name of the tensor
+    reducer: str  # min | max | abs_max | quantile | abs_quantile | mean
+    channel_axis: int | None  # keep this axis (per-channel statistic); None reduces everything
+    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers
+    outlier_prob: float = DEFAULT_OUTLIER_PROB
+    quantile_side: str = "high"  # which tail a quantile reducer cuts: "low" (min bound) or "high"
+
+
+def reduction_axes(rank: int, channel_axis: int | None) -> tuple[int, ...]:
+    return tuple(a for a in range(rank) if channel_axis is None or a != channel_axis % max(rank, 1))
+
+
+def quantile_level(reducer: str, outlier_prob: float, low_side: bool) -> float:
+    """The quantile a (abs_)quantile reducer takes: ``outlier_prob`` for the low end of a signed range, else
+    ``1 - outlier_prob``."""
+    return outlier_prob if low_side and reducer == "quantile" else 1.0 - outlier_prob
+
+
+def reduce_tensor(x: np.ndarray, reducer: str, axes: tuple[int, ...], outlier_prob: float = DEFAULT_OUTLIER_PROB,
+                  low_side: bool = False, keepdims: bool = False) -> np.ndarray:
+    """``reducer`` of ``x`` over ``axes`` (see REDUCERS)."""
+    return REDUCERS[reducer](x, axes, quantile_level(reducer, outlier_prob, low_side), keepdims)
+
+
+def reduce_sample(x: np.ndarray, stat: TensorStatistic) -> np.ndarray:
+    """The per-sample value of ``stat`` for tensor ``x`` (what the in-graph reduction computes too)."""
+    return reduce_tensor(x, stat.reducer, reduction_axes(x.ndim, stat.channel_axis), stat.outlier_prob,
+                         stat.quantile_side == "low")
+
+
+RUNNING_UPDATES = {"min": np.minimum, "max": np.maximum, "mean": np.add}  # mean: a sum, divided at the end
+
+
+class RunningAggregator:
+    """min / max / mean over samples in O(1) memory."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.count = 0
+        self.value = None
+
+    def update(self, sample: np.ndarray) -> None:
+        sample = np.asarray(sample, dtype=np.float64)
+        self.count += 1
+        if self.value is None:
+            self.value = sample.copy()
+        else:
+            RUNNING_UPDATES[self.kind](self.value, sample, out=self.value)
+
+    def result(self) -> np.ndarray:
+        if self.value is None:
+            raise ValueError("no samples were aggregated")
+        out = self.value / self.count if self.kind == "mean" else self.value
+        return out.astype(np.float32)
+
+
+class SampleAggregator:
+    """median / mean_no_outliers / median_no_outliers over a bounded, reproducible sample of per-sample values."""
+
+    BYTES_BUDGET = 16 << 20
+
+    def __init__(self, kind: str, outlier_prob: float, seed: int = 0, capacity: int | None = None):
+        self.kind = kind
+        self.outlier_prob = outlier_prob
+        self.capacity = capacity
+        self.rows: list[np.ndarray] = []
+        self.seen = 0
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def capacity_for(cls, values_per_sample: int) -> int:
+        return int(max(256, min(1 << 16, cls.BYTES_BUDGET // (8 * max(values_per_sample, 1)))))
+
+    def update(self, sample: np.ndarray) -> None:
+        sample = np.asarray(sample, dtype=np.float64)
+        if self.capacity is None:
+            self.capacity = self.capacity_for(sample.size)
+        self.seen += 1
+        if len(self.rows) < self.capacity:
+            self.rows.append(sample.copy())
+            return
+        slot = int(self.rng.integers(0, self.seen))  # algorithm R: keep each sample with probability capacity/seen
+        if slot < self.capacity:
+            self.rows[slot] = sample.copy()
+
+    def result(self) -> np.ndarray:
+        if not self.rows:
+            raise ValueError("no samples were aggregated")
+        values = np.stack(self.rows)
+        if self.kind == "median":
+            return np.median(values, axis=0).astype(np.float32)
+        low, high = np.quantile(values, [self.outlier_prob, 1.0 - self.outlier_prob], axis=0)
+        kept = np.where((values >= low) & (values <= high), values, np.nan)
+        reduce = np.nanmedian if self.kind == "median_no_outliers" else np.nanmean
+        return reduce(kept, axis=0).astype(np.float32)
+
+
+def make_aggregator(stat: TensorStatistic, seed: int = 0):
+    if stat.aggregator in SAMPLE_AGGREGATORS:
+        return SampleAggregator(stat.aggregator, stat.outlier_prob, seed)
+    return RunningAggregator(stat.aggregator)
