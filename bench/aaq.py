@@ -22,7 +22,7 @@ import numpy as np
 import openvino as ov
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import (REPO, LoaderItems, compile_for, latencies_ms, machine_line, markdown_table,  # noqa: E402
+from harness import (REPO, LoaderItems, compile_for, heading, latencies_ms, machine_line, markdown_table,  # noqa: E402
                      median_of, peak_rss_mib, run_worker)
 
 DIGITS = REPO / "samples" / "digits"
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
                              latency["fp32"] / latency[tool]])
             rows.append([budget, "time potq/NNCF", results["potq"]["seconds"] / results["nncf"]["seconds"],
                          "", "", "", "", ""])
-    print(f"### AccuracyAwareQuantization on digits_outlier (median of {repeats} runs)\n")
+    print(heading(f"AccuracyAwareQuantization on digits_outlier (median of {repeats} runs)"))
     print(markdown_table(["maximal_drop", "tool", "wall s", "drop on validation (points)", "drop held-out (points)",
                           "layers in FP32", "INT8 latency ms", "speed-up vs FP32"], rows))
     return 0

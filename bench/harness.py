@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
+from potcli.engine.cpu import cpu_description
 from potcli.engine.latency import latencies_ms  # noqa: F401  (re-exported for the bench scripts)
 
 BENCH = Path(__file__).resolve().parent
@@ -81,19 +82,27 @@ def throughputs(compiled: dict[str, ov.CompiledModel], inputs: dict[str, np.ndar
 
 
 def machine_line() -> str:
-    flags = set()
     model = platform.processor() or "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
+                break
     except OSError:
         pass
-    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8") if f in flags]
-    return (f"{model}, {os.cpu_count()} cores, {', '.join(isa) or 'no AVX2'}; OpenVINO {ov.get_version()}; "
-            f"Python {platform.python_version()}")
+    cpu = cpu_description()
+    return (f"{model}, {os.cpu_count()} cores, {', '.join(cpu['isa_flags']) or 'no AVX2'}; ISA {isa_tag()}; "
+            f"OpenVINO {ov.get_version()}; Python {platform.python_version()}")
+
+
+def isa_tag() -> str:
+    """The instruction-set level the runtime used, for every table header: results differ between levels."""
+    cpu = cpu_description()
+    return cpu["isa"] + (f" held to {cpu['max_isa_setting']}" if cpu["max_isa_setting"] else "")
+
+
+def heading(text: str) -> str:
+    return f"### {text} [ISA {isa_tag()}]\n"
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:

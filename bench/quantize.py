@@ -20,7 +20,7 @@ import numpy as np
 import openvino as ov
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import (REPO, LoaderItems, compile_for, latencies_ms, machine_line, markdown_table,  # noqa: E402
+from harness import (REPO, LoaderItems, compile_for, heading, latencies_ms, machine_line, markdown_table,  # noqa: E402
                      median_of, peak_rss_mib, run_worker, throughputs)
 
 DIGITS = REPO / "samples" / "digits"
@@ -163,7 +163,8 @@ def main(argv=None) -> int:
         workdir = Path(tmp)
         print(f"machine: {machine_line()}\n", flush=True)
         runs = quantization_runs(names, workdir, repeats, subset)
-        print(f"### Quantization ({subset} calibration samples, median of {repeats} runs, each in its own process)\n")
+        print(heading(f"Quantization ({subset} calibration samples, median of {repeats} runs, each in its own "
+                      "process)"))
         print(markdown_table(
             ["model", "potq s", "NNCF s", "time potq/NNCF", "potq peak RSS MiB", "NNCF peak RSS MiB", "RSS potq/NNCF"],
             [[n, runs[(n, "potq")]["seconds"], runs[(n, "nncf")]["seconds"],
@@ -171,17 +172,17 @@ def main(argv=None) -> int:
               runs[(n, "nncf")]["peak_rss_mib"], runs[(n, "potq")]["peak_rss_mib"] / runs[(n, "nncf")]["peak_rss_mib"]]
              for n in names]) + "\n", flush=True)
         iterations, rounds, seconds = (30, 1, 1.0) if args.quick else (200, 3, 2.0)
-        print("### Inference on CPU (latency: median ms, one request; throughput: inferences/s, throughput hint)\n")
+        print(heading("Inference on CPU (latency: median ms, one request; throughput: inferences/s, throughput hint)"))
         print(markdown_table(["model", "FP32 f32 ms", "FP32 default ms", "potq INT8 ms", "NNCF INT8 ms",
                               "latency potq/NNCF", "speed-up f32/potq", "potq inf/s", "NNCF inf/s",
                               "throughput potq/NNCF"],
                              speed_rows(names, workdir, runs, iterations, rounds, seconds)) + "\n", flush=True)
         if "digits" in names:
-            print("### Digits top-1 on the 797 held-out images\n")
+            print(heading("Digits top-1 on the 797 held-out images"))
             print(markdown_table(["FP32", "potq INT8", "NNCF INT8", "potq drop (points)", "NNCF drop (points)"],
                                  [digits_accuracy(runs)]) + "\n", flush=True)
         small, large = (50, 200) if args.quick else (100, 1000)
-        print("### potq peak RSS against stat_subset_size (resnet_like)\n")
+        print(heading("potq peak RSS against stat_subset_size (resnet_like)"))
         print(markdown_table(["subset", "peak RSS MiB", "subset", "peak RSS MiB", "ratio"],
                              [memory_row(workdir, small, large)]), flush=True)
     return 0

@@ -19,6 +19,7 @@ from .data.samples import dataset_length
 from .engine.evaluation import evaluate as evaluate_metric
 from .engine.inference import Engine
 from .engine.inspection import runtime_summary
+from .engine.latency import compare_latency
 from .errors import ConfigError
 from .graph.model_io import read_model, weights_file
 from .graph.transform import compress_weights
@@ -120,6 +121,9 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
     runtime = runtime_summary(session.engine, final)
     timings["runtime_check"] = time.perf_counter() - tick
     log.info("%d of %d compute layers run in INT8 on CPU", runtime["int8_compute_layers"], runtime["compute_layers"])
+    tick = time.perf_counter()
+    runtime["latency"] = compare_latency(session.engine, model, final)
+    timings["latency"] = time.perf_counter() - tick
     tick = time.perf_counter()
     with StagedOutputs(out_dir) as staged:
         files = staged.save_model(final, config.model.name)

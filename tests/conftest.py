@@ -85,19 +85,25 @@ class ListLoader:
         return self.samples[index], self.annotations[index]
 
 
-def runtime_precisions(model) -> dict[str, str]:
-    """{compiled layer name: runtime precision} of compute layers, read from the CPU plugin's runtime model."""
-    import openvino as ov
-    core = ov.Core()
-    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    found = {}
-    for node in compiled.get_runtime_model().get_ordered_ops():
-        info = node.get_rt_info()
-        layer = info["layerType"].astype(str)
-        if layer in ("Convolution", "FullyConnected", "MatMul", "GroupConvolution", "Deconvolution") or \
-                layer == "FakeQuantize":
-            found[f"{layer}:{node.get_friendly_name()}"] = info["runtimePrecision"].astype(str)
-    return found
+def operation_precisions(model) -> dict[str, str | None]:
+    """{compute operation of ``model``: runtime precision of the CPU layer that executes it}, traced through the
+    runtime model's originalLayersNames (CPU-independent: a fused attention Subgraph counts for its MatMuls)."""
+    from potcli.engine.inference import Engine
+    from potcli.engine.inspection import runtime_summary
+    return {name: row["precision"] for name, row in runtime_summary(Engine(), model)["operations"].items()}
+
+
+def standalone_fake_quantizes(model) -> int:
+    from potcli.engine.inference import Engine
+    from potcli.engine.inspection import runtime_summary
+    return runtime_summary(Engine(), model)["standalone_fake_quantize"]
+
+
+INT8 = ("u8", "i8")  # which of the two a kernel takes is the CPU's business (AMX takes i8 where AVX2 takes u8)
+
+
+def in_int8(precisions: dict) -> set[str]:
+    return {name for name, precision in precisions.items() if precision in INT8}
 
 
 def infer(model, data):

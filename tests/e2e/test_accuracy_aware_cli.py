@@ -23,7 +23,8 @@ def test_digits_sample_reverts_the_outlier_layer_and_holds_on_held_out_data(run_
     assert aaq["result"]["reached"] and aaq["result"]["reverted_layers"] == ["res.conv2"]
     assert report["fp32_nodes"] == [{"node": "res.conv2", "reason": "reverted to FP32 by AccuracyAwareQuantization"}]
     assert report["runtime"]["floating_point_compute_layers"] == ["res.conv2"]
-    assert set(aaq["result"]["latency_ms"]) == {"fp32", "int8", "speedup"}
+    latency = report["runtime"]["latency"]
+    assert latency["int8_ms"] > 0 and latency["fp32_f32_ms"] > 0 and latency["default_precision"] in ("f32", "bf16")
     held_out = run_cli("eval", DIGITS / "test.yaml", "--model", tmp_path / "digits_aaq.xml")
     assert float(held_out.stdout.split("accuracy@top1:")[1]) >= 786 / 797 - 0.01
 

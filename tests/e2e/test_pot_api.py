@@ -4,8 +4,9 @@ import subprocess
 import sys
 
 import openvino as ov
+import pytest
 
-from ..conftest import REPO, runtime_precisions, write_text
+from ..conftest import REPO, in_int8, operation_precisions, write_text
 
 DIGITS = REPO / "samples" / "digits"
 
@@ -104,6 +105,7 @@ print(compressed_model_paths)
 '''
 
 
+@pytest.mark.int8
 def test_pot_style_default_quantization_script_runs_unchanged(tmp_path):
     script = write_text(tmp_path / "quantize_with_pot.py", POT_STYLE_SCRIPT)
     out = tmp_path / "out"
@@ -115,8 +117,8 @@ def test_pot_style_default_quantization_script_runs_unchanged(tmp_path):
                  "weights": str(out / "quantized_model.bin")}]
     assert result.stdout.strip() == str(expected)
     assert sorted(p.name for p in out.iterdir()) == ["quantized_model.bin", "quantized_model.xml"]
-    precisions = runtime_precisions(ov.Core().read_model(out / "quantized_model.xml"))
-    assert sorted(precisions.values()) == ["u8"] * 5, precisions  # 4 convolutions + the classifier, no FakeQuantize
+    precisions = operation_precisions(ov.Core().read_model(out / "quantized_model.xml"))
+    assert len(precisions) == 5 and in_int8(precisions) == set(precisions), precisions  # 4 convolutions + classifier
 
 
 # POT's AccuracyAwareQuantization example (seed article, section 2): the Accuracy metric written with plain
@@ -249,6 +251,7 @@ print(metric_results)
 '''
 
 
+@pytest.mark.int8
 def test_pot_style_accuracy_aware_script_runs_unchanged(tmp_path):
     script = write_text(tmp_path / "aaq_with_pot.py", POT_STYLE_AAQ_SCRIPT)
     out = tmp_path / "out"
@@ -257,5 +260,5 @@ def test_pot_style_accuracy_aware_script_runs_unchanged(tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = ast.literal_eval(result.stdout.strip().splitlines()[-1])
     assert metrics["accuracy@top1"] >= 0.98  # FP32 is 1.0 on this split; the budget was 0.02
-    precisions = runtime_precisions(ov.Core().read_model(out / "quantized_model.xml"))
-    assert sorted(precisions.values()) == ["f32", "u8", "u8", "u8", "u8"], precisions  # res.conv2 went back to FP32
+    precisions = operation_precisions(ov.Core().read_model(out / "quantized_model.xml"))
+    assert in_int8(precisions) == set(precisions) - {"res.conv2"} and precisions["res.conv2"] == "f32", precisions

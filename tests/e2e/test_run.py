@@ -7,7 +7,7 @@ import pytest
 
 from potcli.config.schema import report_schema
 
-from ..conftest import REPO, runtime_precisions, write_text
+from ..conftest import REPO, in_int8, operation_precisions, standalone_fake_quantizes, write_text
 
 DIGITS = REPO / "samples" / "digits"
 FP32_TEST_ACCURACY = 786 / 797  # measured by samples/digits/train.py with the OpenVINO runtime
@@ -35,11 +35,12 @@ def test_digits_run_writes_model_and_valid_report(digits_run):
     assert report["fp32_nodes"] == []
 
 
+@pytest.mark.int8
 def test_digits_int8_really_runs_int8(digits_run):
-    precisions = runtime_precisions(ov.Core().read_model(digits_run / "digits.xml"))
-    compute = {name: p for name, p in precisions.items() if not name.startswith("FakeQuantize")}
-    assert len(compute) == 5 and set(compute.values()) <= {"u8", "i8"}
-    assert not any(name.startswith("FakeQuantize") for name in precisions)
+    model = ov.Core().read_model(digits_run / "digits.xml")
+    precisions = operation_precisions(model)
+    assert len(precisions) == 5 and in_int8(precisions) == set(precisions), precisions
+    assert standalone_fake_quantizes(model) == 0
 
 
 def test_digits_int8_accuracy_within_half_a_point_of_fp32(digits_run, run_cli):

@@ -7,7 +7,7 @@ from potcli import IEEngine, compress_model_weights, create_pipeline
 from potcli.pot.api import CompressionModel
 
 from .. import models
-from ..conftest import ListLoader, infer, runtime_precisions
+from ..conftest import ListLoader, in_int8, infer, operation_precisions, standalone_fake_quantizes
 
 
 def quantize(model, samples, compress=True, name="DefaultQuantization", **params):
@@ -31,21 +31,20 @@ def relative_error(reference, other):
     return float(np.linalg.norm(reference - other) / np.linalg.norm(reference))
 
 
-@pytest.mark.parametrize("build,layers,tolerance", [
-    (models.conv_relu, {"Convolution": 2}, 0.1), (models.residual, {"Convolution": 3, "FullyConnected": 1}, 0.1),
-    (models.concat_branches, {"Convolution": 3}, 0.1),
-    (lambda: models.matmuls(transpose_b=False), {"FullyConnected": 2}, 0.1),
+@pytest.mark.int8
+@pytest.mark.parametrize("build,operations,tolerance", [
+    (models.conv_relu, {"conv1", "conv2"}, 0.1), (models.residual, {"stem", "block.conv1", "block.conv2", "fc"}, 0.1),
+    (models.concat_branches, {"left", "right", "head"}, 0.1),
+    (lambda: models.matmuls(transpose_b=False), {"dense1", "dense2"}, 0.1),
     # 48 normal values per sample: the default range (mean of per-sample maxima) clips their tails
-    (models.attention, {"FullyConnected": 3, "MatMul": 2}, 0.15)])
-def test_quantized_model_runs_int8_on_cpu_and_stays_close(build, layers, tolerance):
+    (models.attention, {"q", "k", "v", "scores", "context"}, 0.15)])
+def test_quantized_model_runs_int8_on_cpu_and_stays_close(build, operations, tolerance):
     model = build()
     samples = models.random_inputs(model, 16)
     quantized = quantize(model, samples)
-    precisions = runtime_precisions(quantized)
-    compute = {name: p for name, p in precisions.items() if not name.startswith("FakeQuantize:")}
-    assert {kind: sum(name.startswith(kind + ":") for name in compute) for kind in layers} == layers
-    assert all(p in ("u8", "i8") for p in compute.values()), compute
-    assert not any(name.startswith("FakeQuantize:") for name in precisions), "a FakeQuantize runs standalone"
+    precisions = operation_precisions(quantized)
+    assert set(precisions) == operations and in_int8(precisions) == operations, precisions
+    assert standalone_fake_quantizes(quantized) == 0, "a FakeQuantize runs standalone"
     assert relative_error(infer(model, samples[0]), infer(quantized, samples[0])) < tolerance
 
 
@@ -145,19 +144,19 @@ def test_minmax_then_bias_correction_as_separate_algorithms():
     assert len(fake_quantizes(result.model)) == 4
 
 
+@pytest.mark.int8
 def test_dynamic_batch_model_quantizes_with_batched_statistics():
     model = models.dynamic_batch()
     quantized = quantize(model, models.random_inputs(model, 8), stat_batch_size=4)
-    compute = [p for name, p in runtime_precisions(quantized).items() if name.startswith("Convolution")]
-    assert compute == ["u8", "u8"]
+    assert in_int8(operation_precisions(quantized)) == {"conv1", "conv2"}
     batch = np.random.default_rng(1).standard_normal((3, 3, 8, 8)).astype(np.float32)
     assert relative_error(infer(model, batch), infer(quantized, batch)) < 0.1
 
 
+@pytest.mark.int8
 def test_two_input_model_takes_dicts_by_input_name():
     model = models.two_inputs()
     samples = models.random_inputs(model, 8)
     quantized = quantize(model, samples)
-    assert [p for name, p in runtime_precisions(quantized).items() if name.startswith("Convolution")] == ["u8"] or \
-        [p for name, p in runtime_precisions(quantized).items() if name.startswith("Convolution")] == ["i8"]
+    assert in_int8(operation_precisions(quantized)) == {"conv"}
     assert relative_error(infer(model, samples[0]), infer(quantized, samples[0])) < 0.1

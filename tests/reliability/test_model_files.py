@@ -3,6 +3,8 @@ import builtins
 import json
 from pathlib import Path
 
+import pytest
+
 from .. import models
 from .conftest import PLUGINS, assert_one_clean_error
 
@@ -72,6 +74,7 @@ def test_model_without_quantizable_operations_writes_nothing(run_cli, make_confi
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.int8
 def test_dynamic_batch_model_is_quantized(run_cli, make_config, tmp_path):
     config = make_config(model=models.dynamic_batch())
     result = run(run_cli, config, tmp_path / "out")
@@ -80,6 +83,7 @@ def test_dynamic_batch_model_is_quantized(run_cli, make_config, tmp_path):
     assert report["runtime"]["int8_compute_layers"] == 2
 
 
+@pytest.mark.int8
 def test_two_input_model_fed_by_dict_is_quantized(run_cli, make_config, tmp_path):
     config = make_config(model=models.two_inputs(), loader_args={"input_name": "left"})
     config.write_text(config.read_text().replace("ArrayLoader", "TwoInputLoader"))
@@ -88,6 +92,7 @@ def test_two_input_model_fed_by_dict_is_quantized(run_cli, make_config, tmp_path
     assert json.loads((tmp_path / "out" / "report.json").read_text())["runtime"]["int8_compute_layers"] == 1
 
 
+@pytest.mark.int8
 def test_onnx_model_is_read_and_quantized(run_cli, tmp_path):
     onnx = Path(__file__).resolve().parents[1] / "data" / "conv.onnx"
     config = tmp_path / "onnx.yaml"

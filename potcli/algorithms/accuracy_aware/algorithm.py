@@ -15,10 +15,8 @@ import openvino as ov
 
 from ...config.params import AlgorithmParams
 from ...data.metric_calls import has_per_sample_values, metric_directions
-from ...data.samples import CachedLoader, dataset_length, input_specs, sample_indices
+from ...data.samples import CachedLoader, dataset_length, sample_indices
 from ...engine.evaluation import Evaluation, evaluate
-from ...engine.inference import F32_LATENCY
-from ...engine.latency import latencies_ms
 from ...graph.queries import constant_value, nodes_by_name
 from ...graph.transform import remove_fake_quantize, set_biases
 from ...rules import device_rules
@@ -229,7 +227,6 @@ class _AccuracyAwareRun:
     def _result(self, best: Candidate, initial: Candidate, started: float) -> QuantizationState:
         reached = self._reached(best)
         reverted_layers = [layer for group in best.reverted for layer in group.layers]
-        latency = self._latency(best.state)
         section = {
             "algorithm": "AccuracyAwareQuantization",
             "metrics": dict(self.target.directions), "baseline": dict(self.target.baseline),
@@ -240,23 +237,9 @@ class _AccuracyAwareRun:
                                      "drop": self.target.drops(initial.evaluation.metrics)},
             "iterations": self.iterations,
             "result": {"reached": reached, "metrics": best.evaluation.metrics,
-                       "drop": self.target.drops(best.evaluation.metrics), "reverted_layers": reverted_layers,
-                       "latency_ms": latency},
+                       "drop": self.target.drops(best.evaluation.metrics), "reverted_layers": reverted_layers},
             "evaluations": {"fp32": int(self.fp32_eval is not None), "quantized": self.evaluations},
             "seconds": round(time.perf_counter() - started, 4),
             "reverted": {layer: "reverted to FP32 by AccuracyAwareQuantization" for layer in reverted_layers},
         }
         return best.state.with_section(section, status="ok" if reached else "accuracy_target_not_reached")
-
-    def _latency(self, state: QuantizationState) -> dict[str, float]:
-        """FP32 and INT8 latency of the result on this CPU, so the cost of reverted layers is visible."""
-        engine = self.ctx.engine
-        compiled = {"fp32": engine.compile(state.fp32, "FP32 model", F32_LATENCY),
-                    "int8": engine.compile(state.model, "quantized model", F32_LATENCY)}
-        # zeros in input order (dynamic dimensions as 1): inputs without tensor names work too
-        data = [np.zeros([d.get_length() if d.is_static else 1 for d in spec.shape], spec.dtype)
-                for spec in input_specs(state.fp32)]
-        with self.ctx.timed("latency"):
-            measured = latencies_ms(compiled, {"fp32": data, "int8": data}, 30)
-        return {**{key: round(value, 4) for key, value in measured.items()},
-                "speedup": round(measured["fp32"] / measured["int8"], 3)}
