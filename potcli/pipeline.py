@@ -12,11 +12,12 @@ import openvino as ov
 from .algorithms import run_algorithms
 from .algorithms.context import QuantizationState, RunContext
 from .config.params import AlgorithmParams
-from .config.settings import RunConfig
+from .config.settings import CompressionSection, OutputCheck, RunConfig
 from .data.image_folder import ImageFolderLoader
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
-from .data.samples import dataset_length
+from .data.samples import dataset_length, input_specs, prepared_sample, sample_indices
 from .engine.evaluation import evaluate as evaluate_metric
+from .engine.fidelity import POOR_COSINE, compare_outputs
 from .engine.inference import Engine
 from .engine.inspection import runtime_summary
 from .engine.latency import compare_latency
@@ -45,7 +46,7 @@ class Session:
 
 @dataclass(frozen=True)
 class RunResult:
-    status: str  # "ok" or "accuracy_target_not_reached"
+    status: str  # "ok", "accuracy_target_not_reached" or "output_check_failed"
     files: dict[str, Path]
     report: dict
 
@@ -114,6 +115,7 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
     timings["read_model"] = time.perf_counter() - tick
     session = _session(config, model)
     state = quantize(model, config.compression.algorithms, session, options)
+    _say_model_family(state)
     tick = time.perf_counter()
     final = state.model if keep_uncompressed_weights else compress_weights(state.model)
     timings["compress_weights"] = time.perf_counter() - tick
@@ -125,10 +127,14 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
     runtime["latency"] = compare_latency(session.engine, model, final)
     timings["latency"] = time.perf_counter() - tick
     tick = time.perf_counter()
+    check = check_outputs(model, final, session, config.compression)
+    timings["output_check"] = time.perf_counter() - tick
+    status = state.status if state.status != "ok" or check is None or check["passed"] else "output_check_failed"
+    tick = time.perf_counter()
     with StagedOutputs(out_dir) as staged:
         files = staged.save_model(final, config.model.name)
         timings["total"] = time.perf_counter() - started
-        outcome = RunOutcome(state.status, state.sections, state.fp32_nodes(), runtime, timings,
+        outcome = RunOutcome(status, state.sections, state.fp32_nodes(), runtime, check, timings,
                              weights_compressed=not keep_uncompressed_weights)
         report = build_report(outcome, config=config.resolved, config_file=describe_file(config.source),
                               inputs=_input_files(config),
@@ -138,7 +144,46 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
         paths = staged.commit()
     timings["write_outputs"] = time.perf_counter() - tick
     log.info("wrote %s", paths[f"{config.model.name}.xml"])
-    return RunResult(state.status, paths, report)
+    return RunResult(status, paths, report)
+
+
+def check_outputs(fp32: ov.Model, int8: ov.Model, session: Session, compression: CompressionSection) -> dict | None:
+    """INT8 against FP32 outputs on ``output_check.samples`` samples, held back from the statistics subset of
+    the first quantization algorithm where the dataset has more samples than that subset; with the thresholds."""
+    settings: OutputCheck = compression.output_check
+    if settings.samples == 0:
+        return None
+    length = dataset_length(session.loader)
+    sampling = next(a.sampling for a in compression.algorithms if a.quantization is not None or a.bias is not None)
+    calibration = set(sample_indices(length, sampling.subset_size, sampling.shuffle, sampling.seed))
+    held_out = [i for i in range(length - 1, -1, -1) if i not in calibration][:settings.samples]
+    indices = sorted(held_out) if held_out else list(range(max(0, length - settings.samples), length))
+    specs = input_specs(fp32)
+    result = compare_outputs(session.engine, fp32, int8, [prepared_sample(session.loader, i, specs)[0]
+                                                          for i in indices])
+    failed = []
+    if settings.min_cosine is not None and result["cosine"] < settings.min_cosine:
+        failed.append(f"cosine {result['cosine']:.4f} < min_cosine {settings.min_cosine}")
+    if settings.min_sqnr_db is not None and result["sqnr_db"] < settings.min_sqnr_db:
+        failed.append(f"SQNR {result['sqnr_db']:.1f} dB < min_sqnr_db {settings.min_sqnr_db}")
+    where = f"{len(indices)} {'held-out' if held_out else 'calibration'} samples"
+    log.info("INT8 vs FP32 on %s: cosine %.4f, SQNR %.1f dB (worst output %r)", where, result["cosine"],
+             result["sqnr_db"], result["worst_output"])
+    if failed:
+        log.error("INT8 vs FP32 check failed: %s", "; ".join(failed))
+    elif result["cosine"] < POOR_COSINE:
+        log.warning("the INT8 outputs are far from FP32 (cosine %.3f): the model may be unusable; see "
+                    "'Transformers' in the README", result["cosine"])
+    return {**result, "held_out": bool(held_out), "min_cosine": settings.min_cosine,
+            "min_sqnr_db": settings.min_sqnr_db, "passed": not failed, "failures": failed}
+
+
+def _say_model_family(state: QuantizationState) -> None:
+    for section in state.sections:
+        if section["algorithm"] == "MinMaxQuantization" and section["model_type"] == "transformer":
+            log.info("transformer handling: %s (model_type: null gives POT's plain handling)",
+                     section["model_type_reason"])
+            return
 
 
 def _input_files(config: RunConfig) -> dict:

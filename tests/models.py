@@ -180,3 +180,35 @@ def linear_pair(seed=0, wide_channel_scale=50.0) -> ov.Model:
     y = ops.convolution(y, ops.constant(w2), [1, 1], [0, 0], [0, 0], [1, 1], name="consumer")
     y = ops.add(y, ops.constant((rng.standard_normal((1, 4, 1, 1)) * 0.1).astype(np.float32)), name="consumer/bias")
     return ov.Model([ops.result(y, name="output")], [x], "linear_pair")
+
+
+def transformer_block(seed=0, outlier=30.0, sdpa=False) -> ov.Model:
+    """tokens [1,8,16] -> LayerNorm (MVN, gamma with channel 0 ``outlier`` x larger, as trained transformers have)
+    -> q, k, v dense (whose weights damp channel 0) -> attention (MatMul -> Softmax -> MatMul, or one
+    ScaledDotProductAttention between head reshapes) -> out dense. The outlier channel sets the per-tensor range
+    of the LayerNorm output and crushes the other channels, which carry the signal."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 8, 16], np.float32, name="tokens")
+    normed = ops.mvn(x, ops.constant(np.array([-1], np.int64)), True, 1e-5, "inside_sqrt", name="ln/mvn")
+    gamma = np.ones(16, np.float32)
+    gamma[0] = outlier
+    hidden = ops.add(ops.multiply(normed, ops.constant(gamma)), ops.constant(np.full(16, 0.1, np.float32)), name="ln")
+
+    def dense(source, name, damp_channel_0=1.0):
+        w = (rng.standard_normal((16, 16)) * 0.3).astype(np.float32)
+        w[:, 0] /= damp_channel_0
+        return ops.matmul(source, ops.constant(w, name=f"{name}/weights"), False, True, name=name)
+
+    # the layers reading the LayerNorm damp its outlier channel: the output depends on all channels alike
+    q, k, v = (dense(hidden, name, damp_channel_0=outlier) for name in ("q", "k", "v"))
+    if sdpa:  # two heads, split and merged with Reshape and Transpose as exporters write them
+        def heads(t):
+            return ops.transpose(ops.reshape(t, ops.constant(np.array([1, 8, 2, 8], np.int64)), False),
+                                 ops.constant(np.array([0, 2, 1, 3], np.int64)))
+        attended = ops.scaled_dot_product_attention(heads(q), heads(k), heads(v), causal=False, name="attention")
+        merged = ops.transpose(attended, ops.constant(np.array([0, 2, 1, 3], np.int64)))
+        context = ops.reshape(merged, ops.constant(np.array([1, 8, 16], np.int64)), False, name="context")
+    else:
+        scores = ops.multiply(ops.matmul(q, k, False, True, name="scores"), np.float32(0.25), name="scale")
+        context = ops.matmul(ops.softmax(scores, -1, name="softmax"), v, False, False, name="context")
+    return ov.Model([ops.result(dense(context, "out"), name="output")], [x], "transformer_block")

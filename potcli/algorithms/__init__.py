@@ -6,6 +6,7 @@ from .channel_alignment.algorithm import run_activation_channel_alignment
 from .context import QuantizationState, RunContext
 from .default_quantization import run_default_quantization
 from .minmax.algorithm import run_minmax
+from .smooth_quant.algorithm import run_smooth_quant
 
 ALGORITHMS = {
     "DefaultQuantization": run_default_quantization,
@@ -14,6 +15,7 @@ ALGORITHMS = {
     "BiasCorrection": run_bias_correction,
     "ActivationChannelAlignment": run_activation_channel_alignment,
     "AccuracyAwareQuantization": run_accuracy_aware,
+    "SmoothQuant": run_smooth_quant,
 }
 
 

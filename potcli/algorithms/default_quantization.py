@@ -1,5 +1,6 @@
-"""DefaultQuantization: ActivationChannelAlignment (where it applies), MinMaxQuantization, then FastBiasCorrection
-(or BiasCorrection with use_fast_bias: false), as POT ran them; ranges and bias statistics in one pass.
+"""DefaultQuantization: ActivationChannelAlignment (where it applies), SmoothQuant (transformer models),
+MinMaxQuantization, then FastBiasCorrection (or BiasCorrection with use_fast_bias: false), as POT ran them with
+NNCF's SmoothQuant added; ranges and bias statistics in one pass.
 
 It is split into ``plan_default_quantization`` (what one pass must collect) and ``finish_default_quantization``
 (everything after the pass), so that AccuracyAwareQuantization can try several variants (presets, range
@@ -16,6 +17,7 @@ from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
 from .sampling import gather_statistics
+from .smooth_quant.algorithm import smooth_quantized_layers
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,22 @@ class DefaultQuantizationPlan:
 
 def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
                              ctx: RunContext) -> QuantizationState:
-    setup = prepare_quantization(state, params)
-    state = align_if_possible(state, params.sampling, ctx)  # keeps node names: the plan still holds
+    state, setup = prepare_model(state, params, ctx)
     plan = plan_default_quantization(state, setup, params)
     collected = gather_statistics(state.model, plan.statistics(), params.sampling, ctx,
                                   record_shapes=plan.bias.shapes())
     return finish_default_quantization(state, plan, collected, ctx)
+
+
+def prepare_model(state: QuantizationState, params: AlgorithmParams,
+                  ctx: RunContext) -> tuple[QuantizationState, MinMaxSetup]:
+    """Channel alignment and (for transformer models) SmoothQuant on ``state``; the quantizer setup of the result."""
+    setup = prepare_quantization(state, params)
+    state = align_if_possible(state, params.sampling, ctx)  # keeps node names: the setup still holds
+    if params.smoothing.applies(setup.transformer):
+        state = smooth_quantized_layers(state, setup.plan, params.smoothing.alpha, params.sampling, ctx)
+        setup = prepare_quantization(state, params)  # quantizers now read the smoothed activations
+    return state, setup
 
 
 def plan_default_quantization(state: QuantizationState, setup: MinMaxSetup,

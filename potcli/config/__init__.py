@@ -3,6 +3,7 @@
 Everything a config can be checked for without the model or the plugins is checked here, so that
 ``potq validate`` and ``potq run`` refuse the same configs.
 """
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -24,3 +25,11 @@ def check_config_file(path: str | Path) -> list[str]:
     except ConfigError as e:
         return e.problems
     return []
+
+
+def with_output_thresholds(config: RunConfig, min_cosine: float | None, min_sqnr_db: float | None) -> RunConfig:
+    """``config`` with the command line's thresholds for the output check (where given) over the config's."""
+    check = config.compression.output_check
+    check = replace(check, min_cosine=check.min_cosine if min_cosine is None else min_cosine,
+                    min_sqnr_db=check.min_sqnr_db if min_sqnr_db is None else min_sqnr_db)
+    return replace(config, compression=replace(config.compression, output_check=check))

@@ -15,7 +15,8 @@ from .schema import schema_default
 # Algorithms that insert FakeQuantize, and those that need a model quantized by one of them before.
 QUANTIZING = ("MinMaxQuantization", "DefaultQuantization", "AccuracyAwareQuantization")
 NEEDS_QUANTIZED = ("FastBiasCorrection", "BiasCorrection")
-CHANGES_FP32_WEIGHTS = ("ActivationChannelAlignment",)
+CHANGES_FP32_WEIGHTS = ("ActivationChannelAlignment", "SmoothQuant")
+SMOOTHING_INSIDE = ("DefaultQuantization", "AccuracyAwareQuantization")
 FIXED_BIAS_ALGORITHM = {"FastBiasCorrection": True, "BiasCorrection": False}  # name -> fast
 
 
@@ -24,7 +25,7 @@ class DeviceDefaults:
     """The compression-level target_device and model_type (POT's API let params override both)."""
 
     target_device: str
-    model_type: str | None
+    model_type: str | None  # "auto" (decided from the model's structure), "transformer" or None (POT's plain)
 
 
 @dataclass(frozen=True)
@@ -56,17 +57,28 @@ class IgnoredScope:
 class QuantizationParams:
     """What MinMaxQuantization needs: where quantizers go and how each range is estimated."""
 
-    preset: str
+    preset: str | None  # None: performance, or mixed for a model that gets transformer handling
     target_device: str
-    model_type: str | None
+    model_type: str | None  # "auto" (decided from the model's structure), "transformer" or None (POT's plain)
     ignored: IgnoredScope
     weights: QuantizerSettings
     activations: QuantizerSettings
+    transformer_activations: QuantizerSettings  # the activations' settings under transformer handling
     saturation_fix: str  # first_layer | all | no
 
-    @property
-    def transformer(self) -> bool:
-        return self.model_type == "transformer"
+    def effective_preset(self, transformer: bool) -> str:
+        return self.preset or ("mixed" if transformer else "performance")
+
+
+@dataclass(frozen=True)
+class SmoothingParams:
+    """SmoothQuant: ``enabled`` is "auto" (for transformer models), True or False."""
+
+    enabled: str | bool
+    alpha: float
+
+    def applies(self, transformer: bool) -> bool:
+        return transformer if self.enabled == "auto" else bool(self.enabled)
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,7 @@ class AlgorithmParams:
     name: str
     sampling: Sampling
     quantization: QuantizationParams | None
+    smoothing: SmoothingParams | None
     bias: BiasParams | None
     accuracy: AccuracyParams | None
     config: dict  # the params block as validated (defaults filled): what variants are rebuilt from
@@ -135,7 +148,12 @@ def algorithm_params(name: str, params: dict, defaults: DeviceDefaults) -> Algor
     elif name in ("DefaultQuantization", "AccuracyAwareQuantization"):
         bias = _bias(params, params["use_fast_bias"])
     accuracy = _accuracy(params) if name == "AccuracyAwareQuantization" else None
-    return AlgorithmParams(name, sampling, quantization, bias, accuracy, params, defaults)
+    smoothing = None
+    if name == "SmoothQuant":
+        smoothing = SmoothingParams(True, params["alpha"])
+    elif name in SMOOTHING_INSIDE:
+        smoothing = SmoothingParams(params["smooth_quant"], params["smooth_quant_alpha"])
+    return AlgorithmParams(name, sampling, quantization, smoothing, bias, accuracy, params, defaults)
 
 
 def _quantization(params: dict, defaults: DeviceDefaults) -> QuantizationParams:
@@ -143,11 +161,13 @@ def _quantization(params: dict, defaults: DeviceDefaults) -> QuantizationParams:
     model_type = params["model_type"] if "model_type" in params else defaults.model_type
     rules = device_rules(target_device)
     problems, settings = [], {}
-    for kind in ("weights", "activations"):
+    plain, transformer = params["preset"] or "performance", params["preset"] or "mixed"
+    for key, kind, preset in (("weights", "weights", plain), ("activations", "activations", plain),
+                              ("transformer_activations", "activations", transformer)):
         try:
-            settings[kind] = resolve_settings(params, kind, rules, target_device)
+            settings[key] = resolve_settings({**params, "preset": preset}, kind, rules, target_device)
         except ParamError as e:
-            problems += e.problems
+            problems += [problem for problem in e.problems if problem not in problems]
     if problems:
         raise ParamError.several(problems)
     ignored = params["ignored"]
@@ -156,7 +176,8 @@ def _quantization(params: dict, defaults: DeviceDefaults) -> QuantizationParams:
     return QuantizationParams(
         preset=params["preset"], target_device=target_device, model_type=model_type,
         ignored=IgnoredScope(tuple(ignored["scope"]), tuple(ignored["patterns"]), operations),
-        weights=settings["weights"], activations=settings["activations"], saturation_fix=params["saturation_fix"])
+        weights=settings["weights"], activations=settings["activations"],
+        transformer_activations=settings["transformer_activations"], saturation_fix=params["saturation_fix"])
 
 
 def _bias(params: dict, fast: bool) -> BiasParams:

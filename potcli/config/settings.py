@@ -39,12 +39,22 @@ class EngineSection:
 
 
 @dataclass(frozen=True)
+class OutputCheck:
+    """The INT8-vs-FP32 output comparison after quantization, and the thresholds that fail a run."""
+
+    samples: int  # 0: no check
+    min_cosine: float | None
+    min_sqnr_db: float | None
+
+
+@dataclass(frozen=True)
 class CompressionSection:
     target_device: str
     model_type: str | None
     inplace_statistics: bool
     dump_intermediate_model: bool
     algorithms: tuple[AlgorithmParams, ...]
+    output_check: OutputCheck
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
         inplace_statistics=comp_cfg["inplace_statistics"],
         dump_intermediate_model=comp_cfg["dump_intermediate_model"],
         algorithms=algorithms,
+        output_check=OutputCheck(**comp_cfg["output_check"]),
     )
     resolved = {**config, "model": {**model_cfg, "model_name": model.name, "model": str(model.model),
                                     **({"weights": str(weights)} if weights else {})}}

@@ -89,8 +89,10 @@ def _activation_ports(node: ov.Node, rule: dict) -> list[int] | None:
     non_constant = [i for i in range(node.get_input_size()) if not is_constant(node.input_value(i))]
     if rule["inputs"] == "first":
         ports = [0] if 0 in non_constant else []
-    else:
+    elif rule["inputs"] == "non_constant":
         ports = non_constant
+    else:  # an explicit list of ports
+        ports = [port for port in rule["inputs"] if port in non_constant]
     if len(ports) < rule.get("min_activation_inputs", 1) and not rule.get("weights"):
         return None
     return ports

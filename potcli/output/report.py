@@ -14,10 +14,11 @@ REPORT_VERSION = 1
 class RunOutcome:
     """What a quantization run produced, as plain data: everything report.json says beyond files and config."""
 
-    status: str  # "ok" or "accuracy_target_not_reached"
+    status: str  # "ok", "accuracy_target_not_reached" or "output_check_failed"
     sections: tuple[dict, ...]  # one per algorithm that ran
     fp32_nodes: dict[str, str]  # quantizable-type node left in floating point -> why
     runtime: dict  # what the CPU plugin runs (engine.inspection.runtime_summary)
+    output_check: dict | None  # INT8 against FP32 outputs (engine.fidelity), None when turned off
     timings: dict[str, float]  # seconds per stage
     weights_compressed: bool
 
@@ -36,6 +37,7 @@ def build_report(outcome: RunOutcome, *, config: dict, config_file: dict | None,
         "algorithms": list(outcome.sections),
         "fp32_nodes": [{"node": node, "reason": reason} for node, reason in sorted(outcome.fp32_nodes.items())],
         "runtime": outcome.runtime,
+        "output_check": outcome.output_check,
     }
 
 

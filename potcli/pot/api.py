@@ -15,7 +15,7 @@ from ..config.params import AlgorithmParams, DeviceDefaults
 from ..config.settings import algorithm_list
 from ..config.validation import validated_with_defaults
 
-API_DEFAULTS = DeviceDefaults(target_device="ANY", model_type=None)  # POT's API had no compression block
+API_DEFAULTS = DeviceDefaults(target_device="ANY", model_type="auto")  # the compression block's defaults
 PIPELINE_SOURCE = "create_pipeline"
 
 

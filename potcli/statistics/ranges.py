@@ -98,3 +98,10 @@ def fake_quantize(x: np.ndarray, params: FQParams) -> np.ndarray:
     scale = (high - low) / steps
     clipped = np.clip(x, low, high)
     return (np.round((clipped - low) / scale) * scale + low).astype(np.float32)
+
+
+def along_axis(vector: np.ndarray, axis: int, rank: int) -> np.ndarray:
+    """A per-channel ``vector`` as float32, shaped to broadcast along ``axis`` of a rank-``rank`` tensor."""
+    shape = [1] * rank
+    shape[axis] = -1
+    return np.asarray(vector, np.float32).reshape(shape)

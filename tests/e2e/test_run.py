@@ -86,12 +86,17 @@ def test_shipped_configs_run(run_cli, tmp_path, config, name, int8_layers):
     assert len(report["fp32_nodes"]) == 1  # each config keeps one layer in FP32 on purpose
 
 
-def test_dump_intermediate_model_writes_the_fake_quantized_model(run_cli, tmp_path):
-    config = (DIGITS / "config.yaml").read_text().replace("target_device: CPU", "target_device: CPU\n"
-                                                          "  dump_intermediate_model: true")
+def digits_config_with(tmp_path, compression_line: str):
+    """samples/digits/config.yaml with one more line in its compression block, written under ``tmp_path``."""
+    config = (DIGITS / "config.yaml").read_text().replace("target_device: CPU", f"target_device: CPU\n"
+                                                          f"  {compression_line}")
     config = config.replace("model/digits", f"{DIGITS}/model/digits").replace("plugins.py", f"{DIGITS}/plugins.py")
     config = config.replace("${config_dir}/data", f"{DIGITS}/data")
-    path = write_text(tmp_path / "c.yaml", config)
+    return write_text(tmp_path / "c.yaml", config)
+
+
+def test_dump_intermediate_model_writes_the_fake_quantized_model(run_cli, tmp_path):
+    path = digits_config_with(tmp_path, "dump_intermediate_model: true")
     assert run_cli("run", path, "-o", tmp_path / "out").exit_code == 0
     dumped = ov.Core().read_model(tmp_path / "out" / "intermediate" / "digits_quantized.xml")
     assert sum(n.get_type_name() == "FakeQuantize" for n in dumped.get_ordered_ops()) == 12
@@ -100,3 +105,24 @@ def test_dump_intermediate_model_writes_the_fake_quantized_model(run_cli, tmp_pa
 def test_eval_without_metric_is_a_config_error(run_cli):
     result = run_cli("eval", REPO / "configs" / "simplified_mode.yaml")
     assert result.exit_code == 2 and "engine.metric: potq eval needs a Metric plugin" in result.stderr
+
+
+def test_every_run_compares_int8_with_fp32_outputs_on_held_out_samples(digits_run):
+    check = json.loads((digits_run / "report.json").read_text())["output_check"]
+    assert check["samples"] == 8 and check["held_out"] and check["passed"] and check["failures"] == []
+    assert check["worst_output"] == "logits" and check["cosine"] > 0.99 and check["sqnr_db"] > 15
+
+
+def test_an_output_check_threshold_not_met_exits_3_and_still_writes_the_model(run_cli, tmp_path):
+    result = run_cli("run", DIGITS / "config.yaml", "-o", tmp_path, "--min-sqnr-db", "300")
+    assert result.exit_code == 3, result.stderr
+    assert "INT8 vs FP32 check failed: SQNR" in result.stderr and "< min_sqnr_db 300" in result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status"] == "output_check_failed" and not report["output_check"]["passed"]
+    assert (tmp_path / "digits.xml").is_file() and (tmp_path / "digits.bin").is_file()
+
+
+def test_output_check_can_be_turned_off(run_cli, tmp_path):
+    path = digits_config_with(tmp_path, "output_check: {samples: 0}")
+    assert run_cli("run", path, "-o", tmp_path / "out", "--min-cosine", "1").exit_code == 0
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["output_check"] is None

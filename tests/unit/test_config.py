@@ -48,7 +48,7 @@ def aaq(**params):
 P0 = "compression.algorithms[0].params"
 BROKEN = [  # (id, change, config path named in the message, part of the message)
     ("preset_typo", with_change(f"{P0}.preset", "fast"), f"{P0}.preset",
-     "'fast' is not one of ['performance', 'mixed', 'accuracy']"),
+     "'fast' is not one of [None, 'performance', 'mixed', 'accuracy']"),
     ("unknown_param", with_change(f"{P0}.prest", "mixed"), f"{P0}.prest", "did you mean 'preset'?"),
     ("subset_size_string", with_change(f"{P0}.stat_subset_size", "300"), f"{P0}.stat_subset_size",
      "is not of type 'integer', 'null'"),

@@ -21,9 +21,8 @@ from ...graph.queries import constant_value, nodes_by_name
 from ...graph.transform import remove_fake_quantize, set_biases
 from ...rules import device_rules
 from ..bias_correction.shifts import find_bias_layers
-from ..channel_alignment.algorithm import align_if_possible
 from ..context import QuantizationState, RunContext
-from ..default_quantization import finish_default_quantization, plan_default_quantization
+from ..default_quantization import finish_default_quantization, plan_default_quantization, prepare_model
 from ..minmax.algorithm import prepare_quantization
 from ..sampling import gather_statistics
 from .groups import QuantizerGroup, quantizer_groups
@@ -90,8 +89,10 @@ class _AccuracyAwareRun:
 
     def execute(self, state: QuantizationState) -> QuantizationState:
         started = time.perf_counter()
-        state = align_if_possible(state, self.params.sampling, self.ctx)
-        plans = {key: plan_default_quantization(state, prepare_quantization(state, variant), variant)
+        state, setup = prepare_model(state, self.params, self.ctx)
+        setups = {key: setup if key == "default" else prepare_quantization(state, variant)
+                  for key, variant in self._variants().items()}
+        plans = {key: plan_default_quantization(state, setups[key], variant)
                  for key, variant in self._variants().items()}
         stats = set().union(*(plan.statistics() for plan in plans.values()))
         shapes = [tensor for plan in plans.values() for tensor in plan.bias.shapes()]
@@ -118,7 +119,7 @@ class _AccuracyAwareRun:
     def _variants(self) -> dict[str, AlgorithmParams]:
         """DefaultQuantization parameter sets this run may try; their statistics are all collected at once."""
         variants = {"default": self.params}
-        if self.accuracy.convert_to_mixed_preset and self.params.quantization.preset == "performance":
+        if self.accuracy.convert_to_mixed_preset and self.params.quantization.preset in (None, "performance"):
             variants["mixed"] = self.params.with_preset("mixed")
         if self.accuracy.tune_hyperparams:
             for i, estimator in enumerate(TUNING_GRID):

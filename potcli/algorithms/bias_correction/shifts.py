@@ -18,7 +18,7 @@ import openvino.opset13 as ops
 from ...engine.inference import F32, Engine
 from ...graph.placement import QuantizationPlan
 from ...graph.queries import constant_value, consumers, is_constant, nodes_by_name, port_name
-from ...statistics.ranges import FQParams, fake_quantize
+from ...statistics.ranges import FQParams, along_axis, fake_quantize
 from ...statistics.streaming import TensorStatistic
 
 BIAS_CORRECTION_PASSES = 2
@@ -146,7 +146,7 @@ def _probe_shifts(engine, fp32_model, layers, plan, params, means, shapes) -> li
     parameters, results, blobs = [], [], {}
     for i, layer in enumerate(layers):
         shape = shapes[layer.input_tensor]
-        blob = np.broadcast_to(_along(means[input_mean(layer)], layer.input_channel_axis, len(shape)),
+        blob = np.broadcast_to(along_axis(means[input_mean(layer)], layer.input_channel_axis, len(shape)),
                                shape).astype(np.float32)
         q_blob = fake_quantize(blob, input_fq[(layer.node, layer.input_port)]) \
             if (layer.node, layer.input_port) in input_fq else blob
@@ -201,7 +201,7 @@ def zero_biases(model: ov.Model, layers: list[BiasLayer]) -> dict[str, np.ndarra
     biases = {}
     for layer in layers:
         shape = nodes[layer.node].output(0).get_partial_shape()
-        biases[layer.node] = _along(np.zeros(shape[layer.output_channel_axis].get_length()),
+        biases[layer.node] = along_axis(np.zeros(shape[layer.output_channel_axis].get_length()),
                                     layer.output_channel_axis, len(shape))
     return biases
 
@@ -214,7 +214,7 @@ def bias_updates(model: ov.Model, corrections: list[Correction]) -> tuple[dict, 
         layer = correction.layer
         rank = len(nodes[layer.node].output(0).get_partial_shape())
         if layer.bias_add is None:
-            added[layer.node] = _along(correction.shift, layer.output_channel_axis, rank)
+            added[layer.node] = along_axis(correction.shift, layer.output_channel_axis, rank)
             continue
         add = nodes[layer.bias_add]
         original = constant_value(add.input_value(layer.bias_port))
@@ -227,9 +227,3 @@ def _magnitude(shift: np.ndarray, bias: np.ndarray, layer: BiasLayer) -> float:
     if layer.bias_add is None or np.any(bias == 0):
         return float("inf")
     return float(np.max(np.abs(shift / bias)))
-
-
-def _along(vector: np.ndarray, axis: int, rank: int) -> np.ndarray:
-    shape = [1] * rank
-    shape[axis] = -1
-    return np.asarray(vector, np.float32).reshape(shape)

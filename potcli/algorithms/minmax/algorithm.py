@@ -29,6 +29,7 @@ def quantized_state(state: QuantizationState, setup: MinMaxSetup, collected, par
         fq_params = compute_params(state.model, setup, collected)
         model = insert_fake_quantize(state.model, setup.plan, fq_params)
     ctx.dump(model, "quantized")
-    section = {"algorithm": "MinMaxQuantization", "preset": params.quantization.preset,
+    section = {"algorithm": "MinMaxQuantization", "preset": params.quantization.effective_preset(setup.transformer),
+               "model_type": "transformer" if setup.transformer else None, "model_type_reason": setup.model_type_reason,
                "samples": collected.samples, "quantizers": quantizer_report(setup, fq_params)}
     return state.with_section(section, fp32=state.model, model=model, plan=setup.plan, params=fq_params)

@@ -6,8 +6,9 @@ import openvino as ov
 
 from ...config.params import QuantizationParams
 from ...config.presets import BoundEstimator, QuantizerSettings, with_mode
+from ...graph.patterns import transformer_evidence
 from ...graph.placement import ActivationQuantizer, QuantizationPlan, plan_quantization
-from ...graph.queries import nodes_by_name, tensors_by_name
+from ...graph.queries import is_constant, nodes_by_name, tensors_by_name
 from ...graph.scope import resolve_ignored_scope
 from ...rules import device_rules
 from ...statistics.streaming import TensorStatistic
@@ -23,6 +24,8 @@ class MinMaxSetup:
     half_range: frozenset[str]  # weight quantizers under saturation_fix
     ranks: dict[str, int]  # rank of each activation quantizer's tensor
     bounds: dict[str, tuple[TensorStatistic, TensorStatistic]]  # activation quantizer -> (low, high) statistic
+    transformer: bool  # transformer handling (model_type, or attention blocks found with model_type auto)
+    model_type_reason: str  # why
 
     def statistics(self) -> set[TensorStatistic]:
         return {stat for pair in self.bounds.values() for stat in pair}
@@ -31,18 +34,30 @@ class MinMaxSetup:
 def prepare_minmax(model: ov.Model, params: QuantizationParams) -> MinMaxSetup:
     """Plan the quantizers of ``model``; ParamError (at ``ignored...``) for scope entries matching nothing."""
     rules = device_rules(params.target_device)
-    extra_ignored = _transformer_ignored_types(rules, params.target_device) if params.transformer else ()
+    transformer, reason = model_family(model, params.model_type)
+    extra_ignored = _transformer_ignored_types(rules, params.target_device) if transformer else ()
     ignored = resolve_ignored_scope(model, params.ignored, extra_ignored)
     plan = plan_quantization(model, rules, ignored)
     tensors = tensors_by_name(model)
     ranks = {q.name: tensors[q.source].get_partial_shape().rank.get_length() for q in plan.activations}
-    activations = _activation_settings(plan, params.activations, nodes_by_name(model), params.transformer)
+    base = params.transformer_activations if transformer else params.activations
+    activations = _activation_settings(plan, base, nodes_by_name(model), transformer)
     bounds = {q.name: (_statistic(q, activations[q.name], activations[q.name].min, "low", ranks[q.name]),
                        _statistic(q, activations[q.name], activations[q.name].max, "high", ranks[q.name]))
               for q in plan.activations}
     weights = {w.name: params.weights for w in plan.weights}
     half_range = _half_range_quantizers(plan, params)
-    return MinMaxSetup(plan, activations, weights, frozenset(half_range), ranks, bounds)
+    return MinMaxSetup(plan, activations, weights, frozenset(half_range), ranks, bounds, transformer, reason)
+
+
+def model_family(model: ov.Model, model_type: str | None) -> tuple[bool, str]:
+    """Whether ``model`` gets transformer handling, and why: model_type says so, or (auto) attention blocks."""
+    if model_type == "transformer":
+        return True, "model_type: transformer"
+    if model_type is None:
+        return False, "model_type: null (POT's plain handling)"
+    evidence = transformer_evidence(model)
+    return (True, evidence) if evidence else (False, "no attention blocks found")
 
 
 def _transformer_ignored_types(rules: dict, target_device: str) -> tuple[str, ...]:
@@ -52,11 +67,12 @@ def _transformer_ignored_types(rules: dict, target_device: str) -> tuple[str, ..
 
 def _activation_settings(plan: QuantizationPlan, base: QuantizerSettings, nodes: dict,
                          transformer: bool) -> dict[str, QuantizerSettings]:
-    """Per-quantizer settings: the preset's, made symmetric where a consumer needs it; groups share one."""
+    """Per-quantizer settings: the preset's, made symmetric where a consumer needs it (and, for transformers,
+    both inputs of a MatMul of two activations, as POT did); quantizers of one group share one."""
     symmetric_groups = set()
     for quantizer in plan.activations:
-        feeds_matmul = any(nodes[node].get_type_name() == "MatMul" for node, _ in quantizer.consumers)
-        if quantizer.force_symmetric or (transformer and feeds_matmul):
+        if quantizer.force_symmetric or (transformer and any(_multiplies_activations(nodes[node])
+                                                             for node, _ in quantizer.consumers)):
             symmetric_groups.add(quantizer.group)
     grouped = {q.group for q in plan.activations if sum(o.group == q.group for o in plan.activations) > 1}
     settings = {}
@@ -66,6 +82,10 @@ def _activation_settings(plan: QuantizationPlan, base: QuantizerSettings, nodes:
             chosen = replace(chosen, granularity="pertensor")
         settings[quantizer.name] = chosen
     return settings
+
+
+def _multiplies_activations(node: ov.Node) -> bool:
+    return node.get_type_name() == "MatMul" and not any(is_constant(node.input_value(i)) for i in range(2))
 
 
 def _half_range_quantizers(plan: QuantizationPlan, params: QuantizationParams) -> list[str]:

@@ -1,0 +1,1 @@
+"""SmoothQuant: the mechanism (smoothing) and the algorithm (standalone, or inside DefaultQuantization)."""
