@@ -1,4 +1,6 @@
 """potq's exception hierarchy (and how messages are worded). ``cli.py`` is the only place these become exit codes."""
+from collections.abc import Callable
+from contextlib import contextmanager
 
 
 class PotqError(Exception):
@@ -113,6 +115,18 @@ def short_repr(value, limit: int = MAX_QUOTED) -> str:
 def is_interruption(error: BaseException) -> bool:
     """Signals (^C, SIGTERM): the only BaseExceptions from user code that are not the plugin's failure."""
     return isinstance(error, (KeyboardInterrupt, Interrupted))
+
+
+@contextmanager
+def user_code(failure: Callable[[str], PotqError]):
+    """Call into a user's plugin: whatever it raises, SystemExit and GeneratorExit included, becomes
+    ``failure(description)``, so a plugin can neither fake an exit code nor print a traceback. Signals pass."""
+    try:
+        yield
+    except BaseException as e:
+        if is_interruption(e):
+            raise
+        raise failure(describe_exception(e)) from e
 
 
 def describe_exception(error: BaseException) -> str:

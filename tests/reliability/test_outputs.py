@@ -5,10 +5,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from potcli.output import files as output
+from potcli.output import swap
 
 from .conftest import assert_one_clean_error
 
@@ -64,14 +66,19 @@ def test_new_xml_never_meets_an_old_bin(run_cli, make_config, tmp_path, monkeypa
     good_run(run_cli, config, out)
     events = []
     real_replace, real_unlink = os.replace, os.unlink
-    monkeypatch.setattr(output.os, "replace", lambda s, t: events.append(("replace", os.path.basename(t)))
-                        or real_replace(s, t))
-    monkeypatch.setattr(output.os, "unlink", lambda p, **k: events.append(("unlink", os.path.basename(p)))
-                        or real_unlink(p, **k), raising=False)
-    monkeypatch.setattr(output.Path, "unlink", lambda self, missing_ok=False: events.append(("unlink", self.name))
-                        or real_unlink(self))
+
+    def replace(source, target):
+        events.append(("replace", Path(target)))
+        return real_replace(source, target)
+
+    def unlink(path, **kwargs):
+        events.append(("unlink", Path(path)))
+        return real_unlink(path, **kwargs)
+
+    monkeypatch.setattr(swap.os, "replace", replace)
+    monkeypatch.setattr(swap.os, "unlink", unlink)  # Path.unlink calls it too
     assert run_cli("run", config, "-o", out, "--log-level", "error").exit_code == 0
-    swaps = [e for e in events if e[1] in ("m.xml", "m.bin")]
+    swaps = [(action, path.name) for action, path in events if path.parent == out and path.suffix in (".xml", ".bin")]
     assert swaps == [("unlink", "m.xml"), ("replace", "m.bin"), ("replace", "m.xml")]
 
 

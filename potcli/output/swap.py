@@ -1,0 +1,145 @@
+"""Swapping staged files into an output folder, so that a process dying at any instant leaves a state the next
+run completes or undoes.
+
+The new files wait in a staging folder ``.potq-tmp-*`` inside the output folder. Before the first rename, the
+old files are hard-linked into it (``previous-<name>``) and a journal ``SWAP`` names the files going in: from
+then on the swap is decided. The old ``.xml`` is removed first and the new one arrives last, so a reader never
+pairs a new ``.xml`` with an old ``.bin``. If a rename fails, the journal becomes ``UNDO`` and the old files go
+back. Whoever next locks the folder (``recover``) finishes a ``SWAP``, completes an ``UNDO``, and removes a
+staging folder without a journal (its run died before deciding anything).
+"""
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from ..errors import OutputError
+
+log = logging.getLogger("potq")
+
+TEMP_PREFIX = ".potq-tmp-"
+SWAP, UNDO = "SWAP", "UNDO"
+_BACKUP = "previous-"
+
+
+def swap_in(staging: Path, out_dir: Path, names: list[str]) -> None:
+    """Move ``staging/<name>`` to ``out_dir/<name>`` for every name (the .xml first in ``names``), all or none."""
+    previous = []
+    for name in names:
+        if (out_dir / name).exists():
+            _keep_copy(out_dir / name, staging / f"{_BACKUP}{name}")
+            previous.append(name)
+    for name in names:
+        _sync(staging / name)
+    _write_journal(staging, {"files": names, "previous": previous})
+    try:
+        _roll_forward(staging, out_dir, names)
+    except BaseException:
+        os.replace(staging / SWAP, staging / UNDO)
+        _roll_back(staging, out_dir, names, previous)
+        raise
+    _sync(out_dir)
+    _remove_staging(staging)
+
+
+def recover(out_dir: Path) -> None:
+    """Finish or undo the swaps of potq processes that died in ``out_dir``; remove what they left. Call it
+    holding the folder's lock: then no staging folder found here is still in use."""
+    for entry in sorted(out_dir.glob(f"{TEMP_PREFIX}*")):
+        if not entry.is_dir() or entry.is_symlink():
+            entry.unlink(missing_ok=True)
+            log.warning("%s: removed %s, a temporary file of an interrupted potq", out_dir, entry.name)
+            continue
+        journal = _read_journal(entry, out_dir)
+        if journal and (entry / SWAP).exists():
+            _roll_forward(entry, out_dir, journal["files"])
+            _sync(out_dir)
+            log.warning("%s: an interrupted potq run had decided to write %s; finished writing them", out_dir,
+                        ", ".join(journal["files"]))
+        elif journal:
+            _roll_back(entry, out_dir, journal["files"], journal["previous"])
+            _sync(out_dir)
+            log.warning("%s: put back the earlier %s that an interrupted potq run was restoring", out_dir,
+                        ", ".join(journal["files"]))
+        else:
+            log.warning("%s: removed %s, left by a potq run interrupted before it wrote anything here", out_dir,
+                        entry.name)
+        _remove_staging(entry)
+
+
+def _roll_forward(staging: Path, out_dir: Path, names: list[str]) -> None:
+    """Move in whatever is still staged; repeatable after any interruption (a moved file is no longer staged)."""
+    xml, others = names[0], names[1:]
+    if (staging / xml).exists():
+        (out_dir / xml).unlink(missing_ok=True)
+    for name in [*others, xml]:  # the .xml last: it is what readers open first
+        if (staging / name).exists():
+            os.replace(staging / name, out_dir / name)
+
+
+def _roll_back(staging: Path, out_dir: Path, names: list[str], previous: list[str]) -> None:
+    """Put the old files back and remove new ones that had no old one; repeatable after any interruption."""
+    xml, others = names[0], names[1:]
+    for name in [*others, xml]:
+        backup = staging / f"{_BACKUP}{name}"
+        if name in previous:
+            if backup.exists():
+                os.replace(backup, out_dir / name)
+        elif not (staging / name).exists():  # it had been moved in
+            (out_dir / name).unlink(missing_ok=True)
+
+
+def _keep_copy(path: Path, copy: Path) -> None:
+    try:
+        os.link(path, copy)
+    except OSError:  # no hard links on this file system
+        shutil.copy2(path, copy)
+
+
+def _write_journal(staging: Path, journal: dict) -> None:
+    """The journal appears in one rename, complete: its presence is the decision."""
+    temp = staging / f"{SWAP}.writing"
+    temp.write_text(json.dumps(journal))
+    _sync(temp)
+    os.replace(temp, staging / SWAP)
+    _sync(staging)
+
+
+def _read_journal(staging: Path, out_dir: Path) -> dict | None:
+    for name in (SWAP, UNDO):
+        if (staging / name).is_file():
+            try:
+                journal = json.loads((staging / name).read_text())
+                files, previous = journal["files"], journal["previous"]
+                if all(isinstance(f, str) and Path(f).name == f and f not in (".", "..") for f in files) \
+                        and set(previous) <= set(files) and files:
+                    return journal
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+            raise OutputError(f"{out_dir}: {staging.name}/{name} is not a journal potq wrote; look at that folder "
+                              f"and remove it by hand")
+    return None
+
+
+def _remove_staging(staging: Path) -> None:
+    """Everything else first and the journal last: a staging folder without a journal was never decided."""
+    for entry in staging.iterdir():
+        if entry.name in (SWAP, UNDO):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    for name in (SWAP, UNDO):
+        (staging / name).unlink(missing_ok=True)
+    staging.rmdir()
+
+
+def _sync(path: Path) -> None:
+    """Flush a file or folder to disk, so that the journal never gets there before what it describes."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
