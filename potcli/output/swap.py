@@ -62,10 +62,10 @@ def recover(out_dir: Path) -> None:
             _sync(out_dir)
             log.warning("%s: put back the earlier %s that an interrupted potq run was restoring", out_dir,
                         ", ".join(journal["files"]))
-        else:
+        elif any(entry.iterdir()):
             log.warning("%s: removed %s, left by a potq run interrupted before it wrote anything here", out_dir,
                         entry.name)
-        _remove_staging(entry)
+        _remove_staging(entry)  # an empty one is what a swap leaves if it dies in its last step: nothing to say
 
 
 def _roll_forward(staging: Path, out_dir: Path, names: list[str]) -> None:

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+import openvino
 import pytest
 
-from potcli.output import files as output
 from potcli.output import swap
 
 from .conftest import assert_one_clean_error
@@ -39,7 +39,7 @@ def test_disk_full_while_saving_keeps_the_earlier_output(run_cli, make_config, t
             f.write(b"<?xml partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(output.ov, "save_model", save_then_fill_the_disk)
+    monkeypatch.setattr(openvino, "save_model", save_then_fill_the_disk)
     result = run_cli("run", config, "-o", out, "--log-level", "error")
     assert_one_clean_error(result, 1, "No space left on device", "earlier files there were left unchanged")
     assert_unchanged(out, before)
@@ -55,7 +55,7 @@ def test_failure_while_swapping_puts_the_old_pair_back(run_cli, make_config, tmp
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(source, target)
 
-    monkeypatch.setattr(output.os, "replace", fail_on_xml)
+    monkeypatch.setattr(swap.os, "replace", fail_on_xml)
     result = run_cli("run", config, "-o", out, "--log-level", "error")
     assert_one_clean_error(result, 1, "Input/output error")
     assert_unchanged(out, before)
