@@ -96,8 +96,12 @@ def describe_reference(reference: str, config_dir: Path) -> str:
             spec = importlib.util.find_spec(top)  # a top-level name: no parent package is imported to find it
     except (ImportError, ValueError):
         spec = None
-    origin = "not found" if spec is None else (spec.origin or "a namespace package")
-    return f"imports the module {match['module']} (from {origin}) and calls {match['attr']}"
+    if spec is None:
+        where = "not found"
+    else:
+        where = {"built-in": "built into Python", "frozen": "built into Python", None: "a namespace package"}.get(
+            spec.origin, f"from {spec.origin}")
+    return f"imports the module {match['module']} ({where}) and calls {match['attr']}"
 
 
 def _import_module(name: str, config_dir: Path, key: str):
