@@ -14,8 +14,6 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import OutputError
-
 log = logging.getLogger("potq")
 
 TEMP_PREFIX = ".potq-tmp-"
@@ -45,27 +43,36 @@ def swap_in(staging: Path, out_dir: Path, names: list[str]) -> None:
 
 def recover(out_dir: Path) -> None:
     """Finish or undo the swaps of potq processes that died in ``out_dir``; remove what they left. Call it
-    holding the folder's lock: then no staging folder found here is still in use."""
+    holding the folder's lock: then no staging folder found here is still in use. What cannot be tidied (another
+    user's file, a journal potq did not write) is left, with a warning: it does not stop this run."""
     for entry in sorted(out_dir.glob(f"{TEMP_PREFIX}*")):
-        if not entry.is_dir() or entry.is_symlink():
-            entry.unlink(missing_ok=True)
-            log.warning("%s: removed %s, a temporary file of an interrupted potq", out_dir, entry.name)
-            continue
-        journal = _read_journal(entry, out_dir)
-        if journal and (entry / SWAP).exists():
-            _roll_forward(entry, out_dir, journal["files"])
-            _sync(out_dir)
-            log.warning("%s: an interrupted potq run had decided to write %s; finished writing them", out_dir,
-                        ", ".join(journal["files"]))
-        elif journal:
-            _roll_back(entry, out_dir, journal["files"], journal["previous"])
-            _sync(out_dir)
-            log.warning("%s: put back the earlier %s that an interrupted potq run was restoring", out_dir,
-                        ", ".join(journal["files"]))
-        elif any(entry.iterdir()):
-            log.warning("%s: removed %s, left by a potq run interrupted before it wrote anything here", out_dir,
-                        entry.name)
-        _remove_staging(entry)  # an empty one is what a swap leaves if it dies in its last step: nothing to say
+        try:
+            _recover(entry, out_dir)
+        except (OSError, ValueError) as e:
+            log.warning("%s: cannot tidy %s, left by another potq (%s); leaving it", out_dir, entry.name,
+                        getattr(e, "strerror", None) or e)
+
+
+def _recover(entry: Path, out_dir: Path) -> None:
+    if not entry.is_dir() or entry.is_symlink():
+        entry.unlink(missing_ok=True)
+        log.warning("%s: removed %s, a temporary file of an interrupted potq", out_dir, entry.name)
+        return
+    journal = _read_journal(entry)
+    if journal and (entry / SWAP).exists():
+        _roll_forward(entry, out_dir, journal["files"])
+        _sync(out_dir)
+        log.warning("%s: an interrupted potq run had decided to write %s; finished writing them", out_dir,
+                    ", ".join(journal["files"]))
+    elif journal:
+        _roll_back(entry, out_dir, journal["files"], journal["previous"])
+        _sync(out_dir)
+        log.warning("%s: put back the earlier %s that an interrupted potq run was restoring", out_dir,
+                    ", ".join(journal["files"]))
+    elif any(entry.iterdir()):
+        log.warning("%s: removed %s, left by a potq run interrupted before it wrote anything here", out_dir,
+                    entry.name)
+    _remove_staging(entry)  # an empty one is what a swap leaves if it dies in its last step: nothing to say
 
 
 def _roll_forward(staging: Path, out_dir: Path, names: list[str]) -> None:
@@ -106,20 +113,24 @@ def _write_journal(staging: Path, journal: dict) -> None:
     _sync(staging)
 
 
-def _read_journal(staging: Path, out_dir: Path) -> dict | None:
+def _read_journal(staging: Path) -> dict | None:
+    """The journal of a staging folder, None if it has none; ValueError if potq did not write it."""
     for name in (SWAP, UNDO):
         if (staging / name).is_file():
-            try:
-                journal = json.loads((staging / name).read_text())
-                files, previous = journal["files"], journal["previous"]
-                if all(isinstance(f, str) and Path(f).name == f and f not in (".", "..") for f in files) \
-                        and set(previous) <= set(files) and files:
-                    return journal
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-            raise OutputError(f"{out_dir}: {staging.name}/{name} is not a journal potq wrote; look at that folder "
-                              f"and remove it by hand")
+            journal = json.loads((staging / name).read_text())
+            if not _is_journal(journal):
+                raise ValueError(f"{name} is not a journal potq wrote")
+            return journal
     return None
+
+
+def _is_journal(journal) -> bool:
+    """Names of files in the output folder itself, and the old ones among them: nothing else may be moved."""
+    if not isinstance(journal, dict) or not isinstance(journal.get("files"), list) or not journal["files"]:
+        return False
+    files, previous = journal["files"], journal.get("previous")
+    plain = all(isinstance(f, str) and Path(f).name == f and f not in (".", "..") for f in files)
+    return plain and isinstance(previous, list) and all(name in files for name in previous)
 
 
 def _remove_staging(staging: Path) -> None:

@@ -14,6 +14,14 @@ def validate(run_cli, path):
     return run_cli("validate", path)
 
 
+def with_engine(tmp_path, engine: str):
+    """c.yaml whose line 2 is ``engine: {<engine>}``."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"model: {{model: m.xml}}\nengine: {{{engine}}}\n"
+                    f"compression: {{algorithms: [{{name: DefaultQuantization}}]}}\n")
+    return path
+
+
 def assert_refused(result, *parts):
     assert result.exit_code == 2, result
     lines = result.stderr.strip().splitlines()
@@ -34,9 +42,7 @@ def test_alias_bomb_is_refused_at_the_line_that_expands(run_cli, tmp_path):
 
 
 def test_alias_inside_what_it_names_is_refused(run_cli, tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("model: {model: m.xml}\nengine: {data_loader: 'a:B', data_loader_args: &x {a: *x}}\n"
-                    "compression: {algorithms: [{name: DefaultQuantization}]}\n")
+    path = with_engine(tmp_path, "data_loader: 'a:B', data_loader_args: &x {a: *x}")
     assert_refused(validate(run_cli, path), "c.yaml:2:", "refers to a value that contains it")
 
 
@@ -85,23 +91,17 @@ def test_duplicate_json_keys_name_both_lines(run_cli, tmp_path):
     ("!!omap [{a: 1}]", "ordered map is not a JSON value"),
 ], ids=["date", "set", "binary", "omap"])
 def test_plugin_args_must_be_json_values(run_cli, tmp_path, value, message):
-    path = tmp_path / "c.yaml"
-    path.write_text(f"model: {{model: m.xml}}\nengine: {{data_loader: 'a:B', data_loader_args: {{since: {value}}}}}\n"
-                    "compression: {algorithms: [{name: DefaultQuantization}]}\n")
+    path = with_engine(tmp_path, f"data_loader: 'a:B', data_loader_args: {{since: {value}}}")
     assert_refused(validate(run_cli, path), "c.yaml:2:", message)
 
 
 def test_non_string_key_is_refused(run_cli, tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("model: {model: m.xml}\nengine: {data_loader: 'a:B', data_loader_args: {1: x}}\n"
-                    "compression: {algorithms: [{name: DefaultQuantization}]}\n")
+    path = with_engine(tmp_path, "data_loader: 'a:B', data_loader_args: {1: x}")
     assert_refused(validate(run_cli, path), "c.yaml:2:", "key 1 is not a string")
 
 
 def test_integer_with_thousands_of_digits_is_refused_at_its_line(run_cli, tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text(f"model: {{model: m.xml}}\nengine: {{data_loader: 'a:B', stat_requests_number: {'9' * 5000}}}\n"
-                    "compression: {algorithms: [{name: DefaultQuantization}]}\n")
+    path = with_engine(tmp_path, f"data_loader: 'a:B', stat_requests_number: {'9' * 5000}")
     assert_refused(validate(run_cli, path), "c.yaml:2:", "an integer of 5000 characters")
 
 
