@@ -7,7 +7,6 @@ writes to a folder (lock.py), and each one first finishes or undoes what a kille
 import hashlib
 import os
 import secrets
-import shutil
 import tempfile
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from ..errors import OutputError, PotqError
 from .lock import folder_lock
 from .signals import signals_deferred
-from .swap import TEMP_PREFIX, recover, swap_in
+from .swap import TEMP_PREFIX, discard, recover, swap_in
 from .targets import check_folder_can_hold, replaceable
 
 
@@ -41,7 +40,7 @@ class StagedOutputs:
             stack.enter_context(folder_lock(self.out_dir))
             recover(self.out_dir)
             self.staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.out_dir))
-            stack.callback(shutil.rmtree, self.staging, ignore_errors=True)
+            stack.callback(discard, self.staging)
             self._held = stack.pop_all()
         return self
 

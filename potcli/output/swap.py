@@ -35,10 +35,17 @@ def swap_in(staging: Path, out_dir: Path, names: list[str]) -> None:
         _roll_forward(staging, out_dir, names)
     except BaseException:
         os.replace(staging / SWAP, staging / UNDO)
-        _roll_back(staging, out_dir, names, previous)
+        _roll_back(staging, out_dir, names, previous)  # if this fails too, recover() finishes it later
+        _remove_staging(staging)
         raise
     _sync(out_dir)
     _remove_staging(staging)
+
+
+def discard(staging: Path) -> None:
+    """Remove a staging folder whose swap was never decided; one with a journal stays for ``recover``."""
+    if staging.is_dir() and not (staging / SWAP).exists() and not (staging / UNDO).exists():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def recover(out_dir: Path) -> None:

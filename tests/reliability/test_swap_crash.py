@@ -1,16 +1,21 @@
 """The swap of results survives any signal at any instant: killed at every file-system call of a save, the folder
 holds the complete old or the complete new .xml + .bin + report once the next run has recovered it; signals
 other than SIGKILL wait until the swap is done; writers into one folder take turns."""
+import errno
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from potcli.output.files import prepare_output_folder
+from potcli.errors import OutputError
+from potcli.output import swap
+from potcli.output.files import StagedOutputs, prepare_output_folder
 from potcli.output.lock import folder_lock
 
 from ..conftest import REPO
@@ -173,3 +178,23 @@ def test_ctrl_c_during_the_swap_of_potq_run_says_the_new_results_are_complete(ma
     assert f"interrupted by SIGINT; it came after the new results were written to {out}" in process.stderr
     assert sorted(path.name for path in out.iterdir()) == ["m.bin", "m.xml", "report.json"]
     assert report_matches_files(out)
+
+
+def test_failed_rename_whose_undo_also_fails_is_undone_by_the_next_run(tmp_path, monkeypatch):
+    out = folder_with(tmp_path / "out", OLD)
+    real_replace = os.replace
+
+    def failing(source, target):  # the new .xml cannot go in, and then the old .bin cannot come back
+        if Path(target) == out / "m.xml" or Path(source).name == "previous-m.bin":
+            raise OSError(errno.EIO, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(swap.os, "replace", failing)
+    with pytest.raises(OutputError, match="Input/output error"), StagedOutputs(out) as staged:
+        for name, data in NEW.items():
+            staged.write(name, data)
+        staged.commit()
+    monkeypatch.setattr(swap.os, "replace", real_replace)
+    assert "m.xml" not in contents(out)  # half undone; the journal stays for the next run
+    prepare_output_folder(out, list(TRIO))
+    assert contents(out) == OLD
