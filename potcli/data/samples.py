@@ -106,13 +106,13 @@ def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
             if dim.is_static and got != dim.get_length():
                 raise DataError(f"{where}: got shape {list(array.shape)}, the model expects {shape} "
                                 f"(axis {axis} must be {dim.get_length()})")
-    problem = cast_problem(array, spec.dtype)
+    problem = _cast_problem(array, spec.dtype)
     if problem:
         raise DataError(f"{where}: {problem}")
     return np.ascontiguousarray(array, dtype=spec.dtype)
 
 
-def cast_problem(array: np.ndarray, target: np.dtype) -> str | None:
+def _cast_problem(array: np.ndarray, target: np.dtype) -> str | None:
     """Why converting ``array`` to the model's ``target`` type would change its values (NaN or Inf, complex
     numbers, fractions or out-of-range values into an integer input, overflow of a float input), or None."""
     if np.issubdtype(array.dtype, np.complexfloating) and not np.issubdtype(target, np.complexfloating):
