@@ -18,7 +18,7 @@ from .version import __version__
 from .config import load_config
 from .config.schema import config_schema_text
 from .data.plugins import describe_reference
-from .errors import ConfigError, Interrupted, PotqError
+from .errors import ConfigError, Interrupted, PotqError, shortened
 
 log = logging.getLogger("potq")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
         code = e.exit_code
     except Exception as e:  # anything else is a bug in potq or a library: say so, in one line
         _print_traceback_if_debug()
-        click.echo(f"potq: internal error: {type(e).__name__}: {e} "
+        click.echo(f"potq: internal error: {type(e).__name__}: {shortened(' '.join(str(e).split()))} "
                    f"(rerun with --log-level debug for the traceback)", err=True)
         code = 1
     finally:
