@@ -1,21 +1,24 @@
 """The ``potq`` command. The only place where exceptions become exit codes.
 
 0 success · 1 runtime failure · 2 bad usage or invalid config · 3 accuracy target not reached ·
-130 / 143 interrupted by SIGINT / SIGTERM.
+129 / 130 / 143 interrupted by SIGHUP / SIGINT / SIGTERM.
 """
 import json
 import logging
+import os
 import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 import click
 
 from .version import __version__
-from .config import check_config_file, load_config, with_output_thresholds
+from .config import load_config, with_output_thresholds
 from .config.schema import config_schema_text
-from .errors import ConfigError, Interrupted, PotqError
+from .data.plugins import describe_reference
+from .errors import ConfigError, Interrupted, PotqError, shortened
 
 log = logging.getLogger("potq")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -45,9 +48,11 @@ def _subcommand_log_level(ctx, log_level):
 
 @cli.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--plugins", is_flag=True,
+              help="Also list the code each config would import and run (found without importing it).")
 @_log_level_option
 @click.pass_context
-def validate(ctx, configs, log_level):
+def validate(ctx, configs, plugins, log_level):
     """Check config files against the schema, without loading models or plugins.
 
     Prints every problem, one line each, and exits 2 if there is any.
@@ -55,14 +60,29 @@ def validate(ctx, configs, log_level):
     _subcommand_log_level(ctx, log_level)
     failed = False
     for path in configs:
-        problems = check_config_file(path)
-        for line in problems:
-            click.echo(line, err=True)
-        if problems:
+        try:
+            settings = load_config(path)
+        except ConfigError as e:
+            for line in e.problems:
+                click.echo(line, err=True)
             failed = True
-        else:
-            click.echo(f"{path}: ok")
+            continue
+        click.echo(f"{path}: ok")
+        if plugins:
+            for line in _plugin_lines(settings, path):
+                click.echo(line)
     ctx.exit(2 if failed else 0)
+
+
+def _plugin_lines(settings, path: str) -> list[str]:
+    """What ``potq run`` / ``eval`` of this config would import and run: a config is code."""
+    engine = settings.engine
+    if engine.simplified:
+        return [f"{path}: engine: imports no plugin (engine.type simplified reads images with OpenCV)"]
+    plugins = [("engine.data_loader", engine.data_loader, "data_loader_args"),
+               ("engine.metric", engine.metric, "metric_args")]
+    return [f"{path}: {key}: {describe_reference(reference, settings.config_dir)}(**{args})"
+            for key, reference, args in plugins if reference]
 
 
 @cli.command()
@@ -87,6 +107,8 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr
     settings = with_output_thresholds(load_config(config), min_cosine, min_sqnr_db)
     from .pipeline import run_config  # OpenVINO loads only for the commands that run models
 
+    _note_threads_before_plugins()
+
     result = run_config(settings, Path(output_dir) if output_dir else None, keep_uncompressed_weights)
     ctx.exit(EXIT_TARGET_NOT_REACHED if result.status != "ok" else 0)
 
@@ -95,8 +117,8 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False), default=None,
               help="IR (.xml) or ONNX model to evaluate instead of the config's model.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Also write the metrics as JSON to this file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Also write the metrics as JSON to this file ('-': to stdout, instead of the metric lines).")
 @_log_level_option
 @click.pass_context
 def eval_command(ctx, config, model_path, output, log_level):
@@ -104,13 +126,24 @@ def eval_command(ctx, config, model_path, output, log_level):
     _subcommand_log_level(ctx, log_level)
     settings = load_config(config)
     from .output.files import write_file_atomically
-    from .pipeline import evaluate_config
+    from .output.targets import replaceable
+    from .pipeline import evaluate_config, refuse_overwriting_inputs
 
-    metrics = evaluate_config(settings, Path(model_path) if model_path else None)
+    _note_threads_before_plugins()
+
+    model = Path(model_path) if model_path else None
+    to_file = output is not None and output != "-"
+    if to_file:  # refused before the evaluation, not after it
+        refuse_overwriting_inputs(settings, [Path(output)], "-o/--output file", model)
+        replaceable(Path(output), follow_links=True)
+    metrics = evaluate_config(settings, model)
+    text = json.dumps(metrics, indent=2) + "\n"
     for name, value in metrics["metrics"].items():
-        click.echo(f"{name}: {value:.6g}")
-    if output:
-        write_file_atomically(Path(output), (json.dumps(metrics, indent=2) + "\n").encode())
+        click.echo(f"{name}: {value:.6g}", err=output == "-")
+    if output == "-":
+        click.echo(text, nl=False)
+    elif to_file:
+        write_file_atomically(Path(output), text.encode())
 
 
 @cli.command()
@@ -129,15 +162,51 @@ def _configure_logging(level: str) -> None:
     log.handlers[:] = [handler]
     log.setLevel(level.upper())
     log.propagate = False
+    if level == "debug":
+        logging.root.removeFilter(_not_telemetry)
+    else:
+        logging.root.addFilter(_not_telemetry)  # added once: a logging filter is kept in a list without repeats
+
+
+def _not_telemetry(record: logging.LogRecord) -> bool:
+    """Drops the warnings the openvino_telemetry package logs through the root logger when it cannot write its
+    consent file under HOME (``import openvino`` checks it): they are not about the user's run."""
+    return "openvino_telemetry" not in Path(record.pathname).parts
+
+
+INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _raise_interrupted(signum, _frame):
     raise Interrupted(signum, signal.Signals(signum).name)
 
 
+_threads_before_plugins: set[threading.Thread] = set()  # OpenVINO's own (its telemetry sender)
+
+
+def _note_threads_before_plugins() -> None:
+    _threads_before_plugins.update(threading.enumerate())
+
+
+def entry_point() -> None:
+    """The ``potq`` program (console script and ``python -m potcli``): ``main``, then the exit, without
+    waiting for threads that a plugin started and left running."""
+    code = main()
+    strays = [t.name for t in threading.enumerate() if not t.daemon and t not in _threads_before_plugins
+              and t is not threading.main_thread()]
+    if strays:
+        log.warning("a plugin left %d thread%s running (%s); exiting without waiting for %s", len(strays),
+                    "s" if len(strays) > 1 else "", ", ".join(strays), "them" if len(strays) > 1 else "it")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv=None) -> int:
-    """Entry point of the ``potq`` console script and ``python -m potcli``."""
-    previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    """Run the ``potq`` command line ``argv`` (default: sys.argv) and return its exit code."""
+    previous = {sig: signal.signal(sig, _raise_interrupted) for sig in INTERRUPTING
+                if signal.getsignal(sig) is not signal.SIG_IGN}  # nohup and background jobs keep ignoring them
     try:
         code = cli.main(args=argv, prog_name="potq", standalone_mode=False)
     except click.exceptions.Exit as e:
@@ -162,7 +231,7 @@ def main(argv=None) -> int:
         code = e.exit_code
     except Exception as e:  # anything else is a bug in potq or a library: say so, in one line
         _print_traceback_if_debug()
-        click.echo(f"potq: internal error: {type(e).__name__}: {e} "
+        click.echo(f"potq: internal error: {type(e).__name__}: {shortened(' '.join(str(e).split()))} "
                    f"(rerun with --log-level debug for the traceback)", err=True)
         code = 1
     finally:

@@ -1,4 +1,6 @@
 """potq's exception hierarchy (and how messages are worded). ``cli.py`` is the only place these become exit codes."""
+from collections.abc import Callable
+from contextlib import contextmanager
 
 
 class PotqError(Exception):
@@ -67,20 +69,74 @@ class OutputError(PotqError):
     """Results could not be written; any earlier output in the folder is left as it was."""
 
 
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived; the exit code follows the shell convention 128 + signal number.
+class TargetError(PotqError):
+    """An output path names something potq must not replace: a device, a FIFO, a folder, a symlink out of its
+    folder. Refused before anything is written."""
 
-    A BaseException, like KeyboardInterrupt, so that the ``except Exception`` around user plugin calls does not
-    turn it into a data or metric error.
+    exit_code = 2
+
+
+class Interrupted(BaseException):
+    """SIGINT, SIGTERM or SIGHUP arrived; the exit code follows the shell convention 128 + signal number.
+
+    A BaseException, like KeyboardInterrupt, so that the code around user plugin calls lets it through instead of
+    turning it into a data or metric error. ``detail`` says what happened to the outputs, where that is known.
     """
 
-    def __init__(self, signum: int, name: str):
-        super().__init__(f"interrupted by {name}; earlier outputs were left as they were")
+    def __init__(self, signum: int, name: str, detail: str | None = None):
+        super().__init__(signum, name, detail)
+        self.signum, self.name, self.detail = signum, name, detail
         self.exit_code = 128 + signum
+
+    def __str__(self) -> str:
+        return f"interrupted by {self.name}" + (f"; {self.detail}" if self.detail else "")
+
+    def with_detail(self, detail: str) -> "Interrupted":
+        """This interruption, saying ``detail`` unless it already says something."""
+        return self if self.detail else Interrupted(self.signum, self.name, detail)
+
+
+MAX_QUOTED = 200  # characters of a user's value (or exception text) quoted in a message
 
 
 def format_problem(source: str, path: str, message: str) -> str:
     return f"{source}: {path}: {message}" if path else f"{source}: {message}"
+
+
+def shortened(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out: a message stays one readable line."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def short_repr(value, limit: int = MAX_QUOTED) -> str:
+    return shortened(repr(value), limit)
+
+
+def is_interruption(error: BaseException) -> bool:
+    """Signals (^C, SIGTERM): the only BaseExceptions from user code that are not the plugin's failure."""
+    return isinstance(error, (KeyboardInterrupt, Interrupted))
+
+
+@contextmanager
+def user_code(failure: Callable[[str], PotqError]):
+    """Call into a user's plugin: whatever it raises, SystemExit and GeneratorExit included, becomes
+    ``failure(description)``, so a plugin can neither fake an exit code nor print a traceback. Signals pass."""
+    try:
+        yield
+    except BaseException as e:
+        if is_interruption(e):
+            raise
+        raise failure(describe_exception(e)) from e
+
+
+def describe_exception(error: BaseException) -> str:
+    """``Type: message`` of an exception raised by user code, one line, its length capped. SystemExit and
+    other BaseExceptions say that a plugin must not end potq."""
+    if isinstance(error, SystemExit):
+        return f"SystemExit({short_repr(error.code)}): a plugin must not exit potq"
+    text = " ".join(str(error).split())
+    described = f"{type(error).__name__}: {shortened(text)}" if text else type(error).__name__
+    return described if isinstance(error, Exception) else f"{described} (a plugin must not raise it)"
 
 
 def first_line(error: BaseException) -> str:

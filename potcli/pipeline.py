@@ -3,8 +3,11 @@ a Session (the user's data, metric and the inference engine) is built once, then
 list on it, ``evaluate`` measures the Metric, and ``run_config`` writes the INT8 IR and report.json.
 """
 import logging
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import openvino as ov
@@ -21,16 +24,18 @@ from .engine.fidelity import POOR_COSINE, compare_outputs
 from .engine.inference import Engine
 from .engine.inspection import runtime_summary
 from .engine.latency import compare_latency
-from .errors import ConfigError
+from .errors import ConfigError, Interrupted
 from .graph.model_io import read_model, weights_file
+from .graph.queries import count_operations
 from .graph.transform import compress_weights
-from .output.files import StagedOutputs, describe_file, write_model_outputs
+from .output.files import StagedOutputs, describe_file, prepare_output_folder, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
 __all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "run_config",
            "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
+REPORT = "report.json"
 
 
 @dataclass
@@ -76,10 +81,10 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
-def evaluate(model: ov.Model, session: Session, indices: list[int] | None = None) -> dict[str, float]:
+def evaluate(model: ov.Model, session: Session, indices: Sequence[int] | None = None) -> dict[str, float]:
     """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
     if indices is None:
-        indices = list(range(dataset_length(session.loader)))
+        indices = range(dataset_length(session.loader))
     return evaluate_metric(session.engine, model, session.loader, session.metric, indices,
                            session.eval_requests).metrics
 
@@ -102,9 +107,48 @@ def default_output_dir(config: RunConfig) -> Path:
 
 
 def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompressed_weights: bool = False) -> RunResult:
-    """Quantize as ``config`` says and write ``<model_name>.xml/.bin`` and ``report.json`` to ``output_dir``."""
-    started = time.perf_counter()
+    """Quantize as ``config`` says and write ``<model_name>.xml/.bin`` and ``report.json`` to ``output_dir``.
+
+    Refuses, before any work, outputs that would replace an input and a model that looks already quantized.
+    """
     out_dir = Path(output_dir) if output_dir else default_output_dir(config)
+    names = [f"{config.model.name}.xml", f"{config.model.name}.bin", REPORT]
+    refuse_overwriting_inputs(config, [out_dir / name for name in names], "--output-dir (or model.model_name)")
+    prepare_output_folder(out_dir, names)
+    staged = StagedOutputs(out_dir)
+    try:
+        result = _quantize_and_write(config, staged, keep_uncompressed_weights)
+    except Interrupted as e:
+        raise e.with_detail(f"it came after the new results were written to {out_dir}" if staged.committed else
+                            "earlier outputs were left as they were") from None
+    log.info("wrote %s", result.files[names[0]])
+    return result
+
+
+def refuse_overwriting_inputs(config: RunConfig, outputs: list[Path], instead: str, model_path: Path | None = None):
+    """ConfigError (exit 2) if writing any of ``outputs`` would replace the model, its weights or the config."""
+    model = Path(model_path or config.model.model)
+    inputs = {"model.model": model, "model.weights": weights_file(model, None if model_path else config.model.weights),
+              "": config.source}
+    for output in outputs:
+        for key, path in inputs.items():
+            if path is not None and _same_file(output, path):
+                raise ConfigError.at(str(config.source), key, f"writing {output} would replace this input "
+                                                              f"({path}); choose another {instead}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
+def _quantize_and_write(config: RunConfig, staged: StagedOutputs, keep_uncompressed_weights: bool) -> RunResult:
+    started = time.perf_counter()
+    out_dir = staged.out_dir
     options = QuantizeOptions(source=str(config.source), algorithms_path="compression.algorithms",
                               model_name=config.model.name,
                               inplace_statistics=config.compression.inplace_statistics,
@@ -113,6 +157,8 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
     tick = time.perf_counter()
     model = read_model(config.model.model, config.model.weights)
     timings["read_model"] = time.perf_counter() - tick
+    if not config.compression.requantize:
+        _refuse_quantized(model, config)
     session = _session(config, model)
     state = quantize(model, config.compression.algorithms, session, options)
     _say_model_family(state)
@@ -131,7 +177,7 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
     timings["output_check"] = time.perf_counter() - tick
     status = state.status if state.status != "ok" or check is None or check["passed"] else "output_check_failed"
     tick = time.perf_counter()
-    with StagedOutputs(out_dir) as staged:
+    with staged:
         files = staged.save_model(final, config.model.name)
         timings["total"] = time.perf_counter() - started
         outcome = RunOutcome(status, state.sections, state.fp32_nodes(), runtime, check, timings,
@@ -140,10 +186,9 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
                               inputs=_input_files(config),
                               outputs={"model": files[f"{config.model.name}.xml"],
                                        "weights": files[f"{config.model.name}.bin"]})
-        staged.write("report.json", report_bytes(report))
+        staged.write(REPORT, report_bytes(report))
         paths = staged.commit()
     timings["write_outputs"] = time.perf_counter() - tick
-    log.info("wrote %s", paths[f"{config.model.name}.xml"])
     return RunResult(status, paths, report)
 
 
@@ -155,8 +200,11 @@ def check_outputs(fp32: ov.Model, int8: ov.Model, session: Session, compression:
         return None
     length = dataset_length(session.loader)
     sampling = next(a.sampling for a in compression.algorithms if a.quantization is not None or a.bias is not None)
-    calibration = set(sample_indices(length, sampling.subset_size, sampling.shuffle, sampling.seed))
-    held_out = [i for i in range(length - 1, -1, -1) if i not in calibration][:settings.samples]
+    held_out = []
+    if sampling.subset_size is not None and sampling.subset_size < length:  # walk back from the end, lazily
+        calibration = sample_indices(length, sampling.subset_size, sampling.shuffle, sampling.seed)
+        chosen = calibration if isinstance(calibration, range) else set(calibration)
+        held_out = list(islice((i for i in range(length - 1, -1, -1) if i not in chosen), settings.samples))
     indices = sorted(held_out) if held_out else list(range(max(0, length - settings.samples), length))
     specs = input_specs(fp32)
     result = compare_outputs(session.engine, fp32, int8, [prepared_sample(session.loader, i, specs)[0]
@@ -186,6 +234,15 @@ def _say_model_family(state: QuantizationState) -> None:
             return
 
 
+def _refuse_quantized(model: ov.Model, config: RunConfig) -> None:
+    quantizers = count_operations(model, "FakeQuantize")
+    if quantizers:
+        raise ConfigError.at(str(config.source), "model.model", f"{config.model.model} already holds {quantizers} "
+                                                                f"FakeQuantize: it looks already quantized, and "
+                                                                f"quantizing it again stacks more; set "
+                                                                f"compression.requantize: true if that is intended")
+
+
 def _input_files(config: RunConfig) -> dict:
     inputs = {"model": describe_file(config.model.model)}
     weights = weights_file(config.model.model, config.model.weights)
@@ -201,7 +258,7 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     model_file = model_path or config.model.model
     model = read_model(model_file, None if model_path else config.model.weights)
     session = _session(config, model)
-    indices = list(range(dataset_length(session.loader)))
+    indices = range(dataset_length(session.loader))
     return {"model": str(Path(model_file).resolve()), "samples": len(indices),
             "metrics": evaluate(model, session, indices)}
 

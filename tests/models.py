@@ -98,6 +98,14 @@ def dynamic_batch(seed=0) -> ov.Model:
     return ov.Model([ops.result(y, name="output")], [x], "dynamic_batch")
 
 
+def typed_input(element_type=np.uint8) -> ov.Model:
+    """An image input of ``element_type`` (u8 pixels, i64 ids, ...) converted to f32, then conv_relu's convs."""
+    rng = _rng(0)
+    x = ops.parameter([1, 3, 8, 8], element_type, name="image")
+    y = _conv(_conv(ops.convert(x, np.float32, name="to_float"), 3, 8, "conv1", rng), 8, 4, "conv2", rng, relu=False)
+    return ov.Model([ops.result(y, name="output")], [x], "typed_input")
+
+
 def no_quantizable_ops() -> ov.Model:
     x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
     return ov.Model([ops.result(ops.relu(ops.sigmoid(x)), name="output")], [x], "elementwise_only")

@@ -6,7 +6,6 @@ Everything a config can be checked for without the model or the plugins is check
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import ConfigError
 from .files import read_config_file
 from .settings import RunConfig, settings_from_dict
 from .validation import validated_with_defaults
@@ -16,15 +15,6 @@ def load_config(path: str | Path) -> RunConfig:
     """Read, validate and resolve a config file; raise ConfigError listing every problem."""
     path = Path(path)
     return settings_from_dict(validated_with_defaults(read_config_file(path), str(path)), path)
-
-
-def check_config_file(path: str | Path) -> list[str]:
-    """Every problem in a config file, one line each; empty if it is valid."""
-    try:
-        load_config(path)
-    except ConfigError as e:
-        return e.problems
-    return []
 
 
 def with_output_thresholds(config: RunConfig, min_cosine: float | None, min_sqnr_db: float | None) -> RunConfig:

@@ -3,11 +3,13 @@
 Building them also runs every check that needs no model: the algorithms' order, their level grids, and
 whether an algorithm that needs a Metric has one.
 """
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError, ParamError, format_problem
+from ..errors import ConfigError, ParamError, format_problem, short_repr
 from .params import AlgorithmParams, DeviceDefaults, algorithm_params, order_problems
+from .schema import config_schema
 
 CONFIG_DIR_PLACEHOLDER = "${config_dir}"
 
@@ -53,6 +55,7 @@ class CompressionSection:
     model_type: str | None
     inplace_statistics: bool
     dump_intermediate_model: bool
+    requantize: bool  # quantize a model that already holds FakeQuantize
     algorithms: tuple[AlgorithmParams, ...]
     output_check: OutputCheck
 
@@ -76,7 +79,8 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
     model_cfg, engine_cfg, comp_cfg = config["model"], config["engine"], config["compression"]
     model_path = base / model_cfg["model"]
     weights = base / model_cfg["weights"] if "weights" in model_cfg else None
-    model = ModelSection(name=model_cfg.get("model_name") or model_path.stem, model=model_path, weights=weights)
+    model = ModelSection(name=model_cfg.get("model_name") or _name_from_file(model_path, str(source)),
+                         model=model_path, weights=weights)
     data_source = base / engine_cfg["data_source"] if "data_source" in engine_cfg else None
     engine = EngineSection(
         data_source=data_source,
@@ -98,6 +102,7 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
         model_type=comp_cfg["model_type"],
         inplace_statistics=comp_cfg["inplace_statistics"],
         dump_intermediate_model=comp_cfg["dump_intermediate_model"],
+        requantize=comp_cfg["requantize"],
         algorithms=algorithms,
         output_check=OutputCheck(**comp_cfg["output_check"]),
     )
@@ -106,6 +111,18 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
     if data_source is not None:
         resolved["engine"] = {**engine_cfg, "data_source": str(data_source)}
     return RunConfig(source=source, model=model, engine=engine, compression=compression, resolved=resolved)
+
+
+def _name_from_file(model_path: Path, source: str) -> str:
+    """The stem of the model file, which names the outputs when model_name is not given: held to the rule the
+    schema sets for model_name, so that no output escapes its folder or carries a control character."""
+    rule = config_schema()["$defs"]["model"]["properties"]["model_name"]
+    name = model_path.stem
+    if not re.search(rule["pattern"], name) or len(name) > rule["maxLength"]:
+        raise ConfigError.at(source, "model.model", f"the outputs are named after the model file, and "
+                                                    f"{short_repr(name)} {rule['x-pattern-message']} (at most "
+                                                    f"{rule['maxLength']} characters): set model.model_name")
+    return name
 
 
 def algorithm_list(entries: list[dict], defaults: DeviceDefaults, source: str,

@@ -10,7 +10,7 @@ import re
 
 import jsonschema
 
-from ..errors import ConfigError, format_problem
+from ..errors import ConfigError, format_problem, short_repr, shortened
 from .schema import config_schema
 
 ACCURACY_CHECKER_HINT = (
@@ -80,16 +80,17 @@ def _describe(error: jsonschema.ValidationError, root: dict) -> list[tuple[list,
         key = re.match(r"'(.*)' is a required property", error.message)
         return [(path + [key.group(1)] if key else path, "required key is missing")]
     if error.validator == "pattern" and "x-pattern-message" in error.schema:
-        return [(path, f"{error.instance!r} {error.schema['x-pattern-message']}")]
+        return [(path, f"{short_repr(error.instance)} {error.schema['x-pattern-message']}")]
     if error.validator == "format" and error.validator_value == "regex":
-        return [(path, f"{error.instance!r} is not a valid regular expression")]
+        return [(path, f"{short_repr(error.instance)} is not a valid regular expression")]
     if error.validator in ("oneOf", "anyOf") and error.context:
         return _describe(jsonschema.exceptions.best_match(error.context), root)
-    return [(path, error.message)]
+    # jsonschema quotes the whole offending value: keep the message one readable line
+    return [(path, shortened(error.message.replace(repr(error.instance), short_repr(error.instance)), 500))]
 
 
 def _unknown_key_message(key, known: list[str]) -> str:
-    message = f"unknown key {key!r}"
+    message = f"unknown key {short_repr(key)}"
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
     if close:
         return f"{message} (did you mean {close[0]!r}?)"
@@ -124,7 +125,8 @@ def _non_finite_numbers(value, path=()):
 def _dotted(path) -> str:
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        name = shortened(str(part), 80)
+        text += f"[{part}]" if isinstance(part, int) else (f".{name}" if text else name)
     return text
 
 

@@ -37,7 +37,7 @@ class ImageFolderLoader(DataLoader):
 
     def __getitem__(self, index):
         path = self._files[index]
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if self._channels == 1 else cv2.IMREAD_COLOR)
+        image = _decode(path, cv2.IMREAD_GRAYSCALE if self._channels == 1 else cv2.IMREAD_COLOR)
         if image is None:
             raise DataError(f"{path}: OpenCV cannot read this image")
         if self._size is not None and image.shape[1::-1] != self._size:
@@ -54,10 +54,25 @@ def _image_files(source: Path) -> list[Path]:
         candidates = sorted(p for p in source.rglob("*") if p.is_file())
     else:
         candidates = sorted(Path(p) for p in glob.glob(str(source), recursive=True) if Path(p).is_file())
-    files = [p for p in candidates if cv2.haveImageReader(str(p))]
+    files = [p for p in candidates if _is_image(p)]
     if not files:
         raise DataError(f"{source}: no images found (engine.data_source)")
     return files
+
+
+def _decode(path: Path, flags: int) -> np.ndarray | None:
+    """The image in ``path``, read by Python and decoded by OpenCV: cv2.imread crashes the process on a file
+    name that is not UTF-8."""
+    data = np.fromfile(path, np.uint8)
+    return cv2.imdecode(data, flags) if data.size else None
+
+
+def _is_image(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # a name OpenCV cannot be given: decode the file instead
+        return _decode(path, cv2.IMREAD_UNCHANGED) is not None
+    return cv2.haveImageReader(str(path))
 
 
 def _model_layout(model: ov.Model) -> str | None:

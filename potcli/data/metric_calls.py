@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import MetricError
+from ..errors import MetricError, short_repr, user_code
 from .contracts import Metric
 
 DIRECTIONS = ("higher-better", "higher-worse")
@@ -12,18 +12,17 @@ DIRECTIONS = ("higher-better", "higher-worse")
 
 def metric_directions(metric) -> dict[str, str]:
     """``{metric name: direction}`` from ``get_attributes()``; MetricError for anything else."""
-    try:
+    with user_code(lambda why: MetricError(f"Metric.get_attributes() raised {why}")):
         attributes = metric.get_attributes()
-    except Exception as e:
-        raise MetricError(f"Metric.get_attributes() raised {type(e).__name__}: {e}") from e
     if not isinstance(attributes, dict) or not attributes:
-        raise MetricError(f"Metric.get_attributes() returned {attributes!r}; expected "
+        raise MetricError(f"Metric.get_attributes() returned {short_repr(attributes)}; expected "
                           f"{{name: {{'direction': 'higher-better' | 'higher-worse', 'type': ...}}}}")
     directions = {}
     for name, attrs in attributes.items():
         direction = attrs.get("direction") if isinstance(attrs, dict) else None
         if direction not in DIRECTIONS:
-            raise MetricError(f"Metric.get_attributes(): metric {name!r} has direction {direction!r}; "
+            raise MetricError(f"Metric.get_attributes(): metric {short_repr(name)} has direction "
+                              f"{short_repr(direction)}; "
                               f"expected 'higher-better' or 'higher-worse'")
         directions[str(name)] = direction
     return directions
@@ -39,6 +38,14 @@ def sample_values(metric) -> dict[str, float]:
     return _numbers(_read(metric, "value"), "value", per_sample=True)
 
 
+def require_names(values: dict[str, float], names, member: str) -> None:
+    """MetricError unless ``values`` (what ``Metric.<member>`` reported) has every metric ``names`` lists."""
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise MetricError(f"Metric.get_attributes() names {short_repr(missing[0])}, but Metric.{member} reports "
+                          f"only {', '.join(short_repr(name) for name in values)}")
+
+
 def has_per_sample_values(metric) -> bool:
     """Whether the Metric implements POT's per-sample ``value`` (its base class only raises)."""
     for klass in type(metric).__mro__:
@@ -49,30 +56,24 @@ def has_per_sample_values(metric) -> bool:
 
 def update(metric, outputs: list[np.ndarray], annotation, index: int) -> None:
     """``metric.update(outputs, [annotation])``: POT passed a list of outputs and one annotation per batch item."""
-    try:
+    with user_code(lambda why: MetricError(f"Metric.update() on sample {index} raised {why}")):
         metric.update(outputs, [annotation])
-    except Exception as e:
-        raise MetricError(f"Metric.update() raised {type(e).__name__} on sample {index}: {e}") from e
 
 
 def reset(metric) -> None:
-    try:
+    with user_code(lambda why: MetricError(f"Metric.reset() raised {why}")):
         metric.reset()
-    except Exception as e:
-        raise MetricError(f"Metric.reset() raised {type(e).__name__}: {e}") from e
 
 
 def _read(metric, member: str):
-    try:
+    with user_code(lambda why: MetricError(f"Metric.{member} raised {why}")):
         value = getattr(metric, member)
         return value() if callable(value) else value
-    except Exception as e:
-        raise MetricError(f"Metric.{member} raised {type(e).__name__}: {e}") from e
 
 
 def _numbers(values, member: str, per_sample: bool) -> dict[str, float]:
     if not isinstance(values, dict) or not values:
-        raise MetricError(f"Metric.{member} returned {values!r}; expected {{metric name: number}}")
+        raise MetricError(f"Metric.{member} returned {short_repr(values)}; expected {{metric name: number}}")
     numbers = {}
     for name, value in values.items():
         if per_sample and isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
@@ -80,9 +81,11 @@ def _numbers(values, member: str, per_sample: bool) -> dict[str, float]:
             value = value[0] if value.size == 1 else None
         try:
             number = float(value)
+        except OverflowError:  # an int beyond any float
+            number = math.inf
         except (TypeError, ValueError):
-            raise MetricError(f"Metric.{member}[{name!r}] is {value!r}, not a number") from None
+            raise MetricError(f"Metric.{member}[{short_repr(name)}] is {short_repr(value)}, not a number") from None
         if not math.isfinite(number):
-            raise MetricError(f"Metric.{member}[{name!r}] is {number}, not a finite number")
+            raise MetricError(f"Metric.{member}[{short_repr(name)}] is {number}, not a finite number")
         numbers[str(name)] = number
     return numbers

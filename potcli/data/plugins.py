@@ -7,12 +7,13 @@ config file's folder). Modules are imported with the config file's folder first 
 import hashlib
 import importlib
 import importlib.util
+import os
 import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import PluginError
+from ..errors import PluginError, short_repr, shortened, user_code
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _MODULE_FORM = re.compile(rf"^(?P<module>{_IDENT}(?:\.{_IDENT})*):(?P<attr>{_IDENT}(?:\.{_IDENT})*)$")
@@ -36,13 +37,11 @@ def load_metric(reference: str, args: dict, config_dir: Path, key: str = "engine
 def _construct(reference, args, config_dir, key, role, methods):
     factory = resolve(reference, config_dir, key)
     if not callable(factory):
-        raise PluginError(f"{key}: {reference!r} is a {type(factory).__name__}, not a {role} class")
-    try:
+        raise PluginError(f"{key}: {short_repr(reference)} is a {type(factory).__name__}, not a {role} class")
+    with user_code(lambda why: PluginError(f"{key}: constructing {role} {short_repr(reference)} with "
+                                           f"{_args_text(args)} failed: {why}")):
         instance = factory(**args)
-    except Exception as e:
-        raise PluginError(f"{key}: constructing {role} {reference!r} with {_args_text(args)} failed: "
-                          f"{type(e).__name__}: {e}") from e
-    check_shape(instance, role, methods, f"{key}: {reference!r}")
+    check_shape(instance, role, methods, f"{key}: {short_repr(reference)}")
     return instance
 
 
@@ -65,13 +64,13 @@ def resolve(reference: str, config_dir: Path, key: str):
     reference = reference.strip() if isinstance(reference, str) else reference
     if not isinstance(reference, str) or not reference:
         raise PluginError(f"{key}: expected 'pkg.module:Class', 'pkg.module.Class' or 'path/to/file.py:Class', "
-                          f"got {reference!r}")
+                          f"got {short_repr(reference)}")
     if match := _FILE_FORM.match(reference):
         module = _import_file(Path(config_dir) / match["file"], key)
     elif match := (_MODULE_FORM.match(reference) or _DOTTED_FORM.match(reference)):
         module = _import_module(match["module"], config_dir, key)
     else:
-        raise PluginError(f"{key}: malformed plugin reference {reference!r}: expected 'pkg.module:Class', "
+        raise PluginError(f"{key}: malformed plugin reference {short_repr(reference)}: expected 'pkg.module:Class', "
                           f"'pkg.module.Class' or 'path/to/file.py:Class'")
     target = module
     for part in match["attr"].split("."):
@@ -82,16 +81,40 @@ def resolve(reference: str, config_dir: Path, key: str):
     return target
 
 
-def _import_module(name: str, config_dir: Path, key: str):
+def describe_reference(reference: str, config_dir: Path) -> str:
+    """What loading ``reference`` would import and run, found without importing or running anything."""
+    reference = reference.strip()
+    if match := _FILE_FORM.match(reference):
+        path = (Path(config_dir) / match["file"]).resolve()
+        return f"runs the file {path}{'' if path.is_file() else ' (not found)'} and calls {match['attr']}"
+    match = _MODULE_FORM.match(reference) or _DOTTED_FORM.match(reference)
+    if not match:
+        return f"is malformed ({short_repr(reference)}): nothing would be imported"
+    top = match["module"].split(".")[0]
     try:
         with _on_sys_path(config_dir):
+            spec = importlib.util.find_spec(top)  # a top-level name: no parent package is imported to find it
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        where = "not found"
+    else:
+        where = {"built-in": "built into Python", "frozen": "built into Python", None: "a namespace package"}.get(
+            spec.origin, f"from {spec.origin}")
+    return f"imports the module {match['module']} ({where}) and calls {match['attr']}"
+
+
+def _import_module(name: str, config_dir: Path, key: str):
+    try:
+        with user_code(lambda why: PluginError(f"{key}: importing module {name!r} failed: {why}")), \
+                _on_sys_path(config_dir):
             return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name and (name == e.name or name.startswith(e.name + ".")):
-            raise PluginError(f"{key}: no module named {name!r} (looked in {config_dir} and on sys.path)") from e
-        raise PluginError(f"{key}: importing module {name!r} failed: {type(e).__name__}: {e}") from e
-    except Exception as e:
-        raise PluginError(f"{key}: importing module {name!r} failed: {type(e).__name__}: {e}") from e
+    except PluginError as e:
+        missing = e.__cause__  # the module itself, not one it imports
+        if isinstance(missing, ModuleNotFoundError) and missing.name and \
+                (name == missing.name or name.startswith(missing.name + ".")):
+            raise PluginError(f"{key}: no module named {name!r} (looked in {config_dir} and on sys.path)") from missing
+        raise
 
 
 def _import_file(path: Path, key: str):
@@ -99,20 +122,18 @@ def _import_file(path: Path, key: str):
     if not path.is_file():
         raise PluginError(f"{key}: plugin file {path} not found")
     # A stable, unique module name per file lets pickling and tracebacks refer to it.
-    name = f"potq_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    name = f"potq_plugin_{path.stem}_{hashlib.sha1(os.fsencode(path)).hexdigest()[:8]}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        with _on_sys_path(path.parent):
+        with user_code(lambda why: PluginError(f"{key}: importing {path} failed: {why}")), _on_sys_path(path.parent):
             spec.loader.exec_module(module)
-    except BaseException as e:
+    except BaseException:
         del sys.modules[name]
-        if not isinstance(e, Exception):
-            raise
-        raise PluginError(f"{key}: importing {path} failed: {type(e).__name__}: {e}") from e
+        raise
     return module
 
 
@@ -130,4 +151,6 @@ def _on_sys_path(folder: Path):
 
 
 def _args_text(args: dict) -> str:
-    return "no arguments" if not args else "arguments " + ", ".join(f"{k}={v!r}" for k, v in args.items())
+    if not args:
+        return "no arguments"
+    return shortened("arguments " + ", ".join(f"{k}={short_repr(v, 80)}" for k, v in args.items()), 400)

@@ -1,11 +1,12 @@
 """Turning what a POT DataLoader returns into model inputs, with a clear error for anything unusable."""
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import openvino as ov
 
-from ..errors import DataError
+from ..errors import DataError, user_code
 
 log = logging.getLogger("potq")
 
@@ -28,22 +29,23 @@ def input_specs(model: ov.Model) -> list[InputSpec]:
     return specs
 
 
-def sample_indices(length: int, subset_size: int | None, shuffle: bool, seed: int) -> list[int]:
-    """POT's sampler: the first ``subset_size`` indices, or a seeded random subset (sorted) with shuffle_data."""
+def sample_indices(length: int, subset_size: int | None, shuffle: bool, seed: int) -> Sequence[int]:
+    """POT's sampler: the first ``subset_size`` indices, or a seeded random subset (sorted) with shuffle_data.
+
+    Memory follows the subset, not the dataset: a DataLoader may claim 10**12 samples.
+    """
     size = length if subset_size is None else min(subset_size, length)
     if subset_size is not None and subset_size > length:
         log.warning("stat_subset_size %d is larger than the dataset (%d samples): using all %d", subset_size,
                     length, length)
     if not shuffle:
-        return list(range(size))
-    return sorted(np.random.default_rng(seed).permutation(length)[:size].tolist())
+        return range(size)
+    return sorted(np.random.default_rng(seed).choice(length, size, replace=False).tolist())
 
 
 def dataset_length(loader) -> int:
-    try:
+    with user_code(lambda why: DataError(f"DataLoader: len() failed: {why}")):
         length = len(loader)
-    except Exception as e:
-        raise DataError(f"DataLoader: len() failed: {type(e).__name__}: {e}") from e
     if not isinstance(length, (int, np.integer)) or length < 0:
         raise DataError(f"DataLoader: len() returned {length!r}, not a non-negative integer")
     if length == 0:
@@ -53,10 +55,8 @@ def dataset_length(loader) -> int:
 
 def read_item(loader, index: int):
     """``(data, annotation)`` of ``loader[index]``, accepting every form POT accepted."""
-    try:
+    with user_code(lambda why: DataError(f"DataLoader[{index}] raised {why}")):
         item = loader[index]
-    except Exception as e:
-        raise DataError(f"DataLoader[{index}] raised {type(e).__name__}: {e}") from e
     if isinstance(item, tuple) and len(item) in (2, 3):
         first, second = item[0], item[1]
         if isinstance(first, tuple) and len(first) == 2 and isinstance(second, (np.ndarray, dict)):
@@ -91,10 +91,8 @@ def to_model_inputs(data, specs: list[InputSpec], index: int) -> dict[str, np.nd
 
 def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
     where = f"DataLoader[{index}] input {spec.name!r}"
-    try:
+    with user_code(lambda why: DataError(f"{where}: cannot be turned into an array: {why}")):
         array = np.asarray(value)
-    except Exception as e:
-        raise DataError(f"{where}: cannot be turned into an array: {e}") from e
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise DataError(f"{where}: dtype {array.dtype} is not numeric")
     shape = spec.shape
@@ -108,9 +106,36 @@ def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
             if dim.is_static and got != dim.get_length():
                 raise DataError(f"{where}: got shape {list(array.shape)}, the model expects {shape} "
                                 f"(axis {axis} must be {dim.get_length()})")
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        raise DataError(f"{where}: contains NaN or Inf")
+    problem = _cast_problem(array, spec.dtype)
+    if problem:
+        raise DataError(f"{where}: {problem}")
     return np.ascontiguousarray(array, dtype=spec.dtype)
+
+
+def _cast_problem(array: np.ndarray, target: np.dtype) -> str | None:
+    """Why converting ``array`` to the model's ``target`` type would change its values (NaN or Inf, complex
+    numbers, fractions or out-of-range values into an integer input, overflow of a float input), or None."""
+    if np.issubdtype(array.dtype, np.complexfloating) and not np.issubdtype(target, np.complexfloating):
+        return f"complex values cannot feed the model's {target} input"
+    if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
+        return "contains NaN or Inf"
+    if array.size == 0 or array.dtype == np.bool_:
+        return None
+    if np.issubdtype(target, np.integer) or target == np.bool_:
+        low, high = (0, 1) if target == np.bool_ else (int(np.iinfo(target).min), int(np.iinfo(target).max))
+        if np.issubdtype(array.dtype, np.floating):
+            fractional = array[np.modf(array)[0] != 0]
+            if fractional.size:
+                return (f"value {fractional.flat[0]:g} is not an integer, and the model's input is {target}: "
+                        f"convert it in the DataLoader")
+        smallest, largest = array.min().item(), array.max().item()
+        if smallest < low or largest > high:
+            return f"values {smallest:g}..{largest:g} do not fit the model's {target} input ({low}..{high})"
+    elif np.issubdtype(target, np.floating):
+        largest = max(abs(array.min().item()), abs(array.max().item()))
+        if largest > float(np.finfo(target).max):
+            return f"value {largest:g} overflows the model's {target} input (at most {np.finfo(target).max:g})"
+    return None
 
 
 def prepared_sample(loader, index: int, specs: list[InputSpec]) -> tuple[dict[str, np.ndarray], object]:

@@ -5,7 +5,7 @@ sample leave the model) when ``inplace_statistics`` is on, or the raw tensor oth
 Per-sample values are reduced and aggregated as results arrive, so memory does not grow with the number of
 samples (see statistics.py).
 """
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,7 @@ class CollectedStatistics:
 
 
 def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[TensorStatistic], loader,
-                       indices: list[int], inplace: bool, requests: int | None,
+                       indices: Sequence[int], inplace: bool, requests: int | None,
                        record_shapes: Iterable[str] = (), batch_size: int = 1) -> CollectedStatistics:
     """Run ``model`` on ``loader[i] for i in indices``, aggregate every statistic, note the shapes asked for.
 
@@ -79,12 +79,13 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             _check_finite(value, stat.tensor, index)
             aggregators[stat].update(value)
 
-    batches = [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
-    engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(batches))
+    starts = range(0, len(indices), batch_size)  # batches are sliced as they are read, never listed
+    batches = (indices[start:start + batch_size] for start in starts)
+    engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(starts))
     return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
 
 
-def _inputs(loader, batches: list[list[int]], specs: list[InputSpec]):
+def _inputs(loader, batches: Iterable[Sequence[int]], specs: list[InputSpec]):
     for batch in batches:
         samples = []
         for index in batch:

@@ -1,4 +1,5 @@
 """Evaluate a model with the user's Metric, in sample order, through the async infer queue."""
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ class Evaluation:
 KEPT_OUTPUT_BYTES = 256 << 20
 
 
-def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: list[int], requests: int | None = None,
+def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: Sequence[int], requests: int | None = None,
              per_sample: bool = False, keep_outputs: frozenset[int] = frozenset(),
              description: str = "Evaluation") -> Evaluation:
     """The Metric's values for ``model`` over ``loader[i] for i in indices``.

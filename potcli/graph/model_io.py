@@ -1,5 +1,9 @@
 """Reading a model from disk (IR or ONNX), with one-line errors that name the file."""
 import logging
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import openvino as ov
@@ -24,7 +28,8 @@ def read_model(model_path: Path, weights_path: Path | None = None) -> ov.Model:
     if weights_path is not None:
         _check_file(weights_path, "weights")
     try:
-        model = ov.Core().read_model(str(model_path), str(weights_path) if weights_path else None)
+        with _native_stderr_to_debug_log():
+            model = ov.Core().read_model(str(model_path), str(weights_path) if weights_path else None)
     except Exception as e:  # OpenVINO raises RuntimeError with multi-line C++ context
         reason = first_line(e)
         if weights_path and "weights" in reason.lower():
@@ -32,6 +37,25 @@ def read_model(model_path: Path, weights_path: Path | None = None) -> ov.Model:
         raise ModelError(f"{model_path}: OpenVINO cannot read the model: {reason}") from e
     make_names_unique(model)
     return model
+
+
+@contextmanager
+def _native_stderr_to_debug_log():
+    """OpenVINO tries every frontend on a file its own cannot read, and some (TensorFlow's text parser) print
+    to the process's stderr from C++: keep that out of potq's one-line errors; it goes to the debug log."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            printed = captured.read().decode(errors="replace").strip()
+            if printed:
+                log.debug("OpenVINO printed while reading the model:\n%s", printed)
 
 
 def _check_file(path: Path, role: str) -> None:

@@ -10,6 +10,10 @@ def nodes_by_name(model: ov.Model) -> dict[str, ov.Node]:
     return {node.get_friendly_name(): node for node in model.get_ordered_ops()}
 
 
+def count_operations(model: ov.Model, type_name: str) -> int:
+    return sum(node.get_type_name() == type_name for node in model.get_ordered_ops())
+
+
 def constant_value(output: ov.Output) -> np.ndarray | None:
     """The value of ``output`` if it is a Constant, possibly behind Convert/Reshape/Squeeze/Unsqueeze/Transpose."""
     node = output.get_node()

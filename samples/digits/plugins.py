@@ -28,7 +28,8 @@ class ImageLoader(DataLoader):
     def __getitem__(self, index):
         if index >= len(self):
             raise IndexError("Index out of dataset size")
-        image = cv.imread(self._files[index], cv.IMREAD_GRAYSCALE)
+        # np.fromfile + imdecode rather than cv.imread: it also reads files whose path is not UTF-8
+        image = cv.imdecode(np.fromfile(self._files[index], np.uint8), cv.IMREAD_GRAYSCALE)
         if image is None:
             raise OSError(f"cannot read image {self._files[index]}")
         # The model normalizes raw 0..255 pixels itself; it takes NCHW [1, 1, 8, 8].

@@ -1,6 +1,9 @@
 """Bad data from the DataLoader: one clear line naming the sample, exit 1, nothing written."""
 import json
 
+import numpy as np
+import pytest
+
 from .. import models
 from .conftest import assert_one_clean_error
 
@@ -76,3 +79,32 @@ def test_fewer_samples_than_stat_subset_size_warns_and_uses_them(run_cli, make_c
     assert "stat_subset_size 300 is larger than the dataset (5 samples): using all 5" in result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["algorithms"][0]["samples"] == 5
+
+
+@pytest.mark.parametrize("model,loader_args,message", [
+    ("u8", {"fill": 300.7}, "value 300.7 is not an integer, and the model's input is uint8"),
+    ("u8", {"fill": 300.0}, "values 300..300 do not fit the model's uint8 input (0..255)"),
+    ("u8", {"fill": -1, "dtype": "int32"}, "values -1..-1 do not fit the model's uint8 input (0..255)"),
+    ("i64", {"fill": 2.5}, "value 2.5 is not an integer, and the model's input is int64"),
+    ("f32", {"fill": 1e300, "dtype": "float64"}, "value 1e+300 overflows the model's float32 input"),
+    ("f32", {"fill": 1.0, "dtype": "complex64"}, "complex values cannot feed the model's float32 input"),
+], ids=["fraction_into_u8", "out_of_range_into_u8", "negative_into_u8", "fraction_into_i64", "float64_overflow",
+        "complex"])
+def test_lossy_casts_of_sample_data_name_the_sample_and_input(run_cli, make_config, tmp_path, model, loader_args,
+                                                             message):
+    models_by_type = {"u8": models.typed_input(np.uint8), "i64": models.typed_input(np.int64), "f32": None}
+    result = run(run_cli, make_config(model=models_by_type[model], loader_args=loader_args), tmp_path / "out")
+    assert_one_clean_error(result, 1, f"DataLoader[0] input 'image': {message}")
+
+
+def test_integral_data_in_range_feeds_an_integer_input(run_cli, make_config, tmp_path):
+    config = make_config(model=models.typed_input(np.uint8), loader_args={"fill": 200.0})
+    assert run(run_cli, config, tmp_path / "out").exit_code == 0
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_huge_dataset_length_is_sampled_without_listing_it(run_cli, make_config, tmp_path, shuffle):
+    config = make_config(loader_args={"count": 10 ** 12}, params={"stat_subset_size": 4, "shuffle_data": shuffle})
+    result = run(run_cli, config, tmp_path / "out")
+    assert result.exit_code == 0, result
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["algorithms"][0]["samples"] == 4

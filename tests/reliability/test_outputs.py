@@ -1,14 +1,18 @@
 """A failed or interrupted run never damages an earlier good output, and leaves no temporary files."""
 import errno
+import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import openvino
 import pytest
 
-from potcli.output import files as output
+from potcli.output import swap
 
 from .conftest import assert_one_clean_error
 
@@ -37,7 +41,7 @@ def test_disk_full_while_saving_keeps_the_earlier_output(run_cli, make_config, t
             f.write(b"<?xml partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(output.ov, "save_model", save_then_fill_the_disk)
+    monkeypatch.setattr(openvino, "save_model", save_then_fill_the_disk)
     result = run_cli("run", config, "-o", out, "--log-level", "error")
     assert_one_clean_error(result, 1, "No space left on device", "earlier files there were left unchanged")
     assert_unchanged(out, before)
@@ -53,7 +57,7 @@ def test_failure_while_swapping_puts_the_old_pair_back(run_cli, make_config, tmp
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(source, target)
 
-    monkeypatch.setattr(output.os, "replace", fail_on_xml)
+    monkeypatch.setattr(swap.os, "replace", fail_on_xml)
     result = run_cli("run", config, "-o", out, "--log-level", "error")
     assert_one_clean_error(result, 1, "Input/output error")
     assert_unchanged(out, before)
@@ -64,19 +68,25 @@ def test_new_xml_never_meets_an_old_bin(run_cli, make_config, tmp_path, monkeypa
     good_run(run_cli, config, out)
     events = []
     real_replace, real_unlink = os.replace, os.unlink
-    monkeypatch.setattr(output.os, "replace", lambda s, t: events.append(("replace", os.path.basename(t)))
-                        or real_replace(s, t))
-    monkeypatch.setattr(output.os, "unlink", lambda p, **k: events.append(("unlink", os.path.basename(p)))
-                        or real_unlink(p, **k), raising=False)
-    monkeypatch.setattr(output.Path, "unlink", lambda self, missing_ok=False: events.append(("unlink", self.name))
-                        or real_unlink(self))
+
+    def replace(source, target):
+        events.append(("replace", Path(target)))
+        return real_replace(source, target)
+
+    def unlink(path, **kwargs):
+        events.append(("unlink", Path(path)))
+        return real_unlink(path, **kwargs)
+
+    monkeypatch.setattr(swap.os, "replace", replace)
+    monkeypatch.setattr(swap.os, "unlink", unlink)  # Path.unlink calls it too
     assert run_cli("run", config, "-o", out, "--log-level", "error").exit_code == 0
-    swaps = [e for e in events if e[1] in ("m.xml", "m.bin")]
+    swaps = [(action, path.name) for action, path in events if path.parent == out and path.suffix in (".xml", ".bin")]
     assert swaps == [("unlink", "m.xml"), ("replace", "m.bin"), ("replace", "m.xml")]
 
 
 @pytest.mark.parametrize("algorithm,sig,code", [("DefaultQuantization", signal.SIGTERM, 143),
                                                 ("DefaultQuantization", signal.SIGINT, 130),
+                                                ("DefaultQuantization", signal.SIGHUP, 129),
                                                 ("AccuracyAwareQuantization", signal.SIGTERM, 143)])
 def test_interrupted_run_exits_128_plus_signal_and_keeps_the_earlier_output(run_cli, make_config, tmp_path,
                                                                             algorithm, sig, code):
@@ -96,3 +106,65 @@ def test_interrupted_run_exits_128_plus_signal_and_keeps_the_earlier_output(run_
     assert process.returncode == code, stderr
     assert f"interrupted by {signal.Signals(sig).name}" in stderr and "Traceback" not in stderr
     assert_unchanged(out, before)
+
+
+def evaluate_to(run_cli, make_config, target):
+    return run_cli("eval", make_config(metric="ok"), "-o", target, "--log-level", "error")
+
+
+def test_eval_output_to_a_device_is_refused_and_the_device_kept(run_cli, make_config):
+    result = evaluate_to(run_cli, make_config, "/dev/null")
+    assert_one_clean_error(result, 2, "/dev/null: is a character device, not a file potq may replace")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_eval_output_to_a_fifo_is_refused(run_cli, make_config, tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    assert_one_clean_error(evaluate_to(run_cli, make_config, tmp_path / "pipe"), 2, "pipe: is a FIFO")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "pipe").st_mode)
+
+
+def test_eval_output_through_a_symlink_out_of_its_folder_is_refused(run_cli, make_config, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "precious.json").write_text("keep")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "metrics.json").symlink_to(tmp_path / "elsewhere" / "precious.json")
+    result = evaluate_to(run_cli, make_config, tmp_path / "out" / "metrics.json")
+    assert_one_clean_error(result, 2, "metrics.json: is a symlink to", "outside its folder")
+    assert (tmp_path / "elsewhere" / "precious.json").read_text() == "keep"
+    assert (tmp_path / "out" / "metrics.json").is_symlink()
+
+
+def test_eval_output_through_a_symlink_in_its_folder_writes_the_file_it_names(run_cli, make_config, tmp_path):
+    (tmp_path / "metrics-v2.json").write_text("old")
+    (tmp_path / "metrics.json").symlink_to("metrics-v2.json")
+    assert evaluate_to(run_cli, make_config, tmp_path / "metrics.json").exit_code == 0
+    assert (tmp_path / "metrics.json").is_symlink()
+    assert json.loads((tmp_path / "metrics-v2.json").read_text())["metrics"] == {"score": 1.0}
+
+
+def test_eval_output_gets_the_mode_the_umask_gives(run_cli, make_config, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        assert evaluate_to(run_cli, make_config, tmp_path / "metrics.json").exit_code == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(tmp_path / "metrics.json").st_mode) == 0o640
+
+
+def test_eval_output_dash_writes_json_to_stdout(run_cli, make_config):
+    result = evaluate_to(run_cli, make_config, "-")
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["metrics"] == {"score": 1.0}
+    assert "score: 1" in result.stderr  # the human-readable lines move out of the way
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "folder"])
+def test_run_refuses_output_files_that_are_not_regular_files_before_any_work(run_cli, make_config, tmp_path, kind):
+    out = tmp_path / "out"
+    out.mkdir()
+    {"fifo": lambda p: os.mkfifo(p), "symlink": lambda p: p.symlink_to(tmp_path / "c.json"),
+     "folder": lambda p: p.mkdir()}[kind](out / "m.bin")
+    result = run_cli("run", make_config(loader_args={"fail_at": 0}), "-o", out, "--log-level", "error")
+    assert_one_clean_error(result, 2, "m.bin: is a")  # refused before the DataLoader is read (it would fail)
+    assert sorted(p.name for p in out.iterdir()) == ["m.bin"]

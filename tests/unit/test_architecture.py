@@ -25,7 +25,7 @@ ALLOWED = {
     "algorithms": {"errors", "config", "rules", "statistics", "data", "graph", "engine", "output"},
     "pipeline": {"errors", "config", "data", "graph", "engine", "output", "algorithms"},
     "pot": {"errors", "config", "pipeline", "data.contracts"},
-    "cli": {"errors", "config", "pipeline", "output", "version"},
+    "cli": {"errors", "config", "pipeline", "output", "version", "data.plugins"},
     "__main__": {"cli"},
     "potcli": {"version"},  # __init__.py imports pot lazily, by name, on first use
 }

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from potcli.config import load_config
-from potcli.config.files import strip_json_comments
+from potcli.config.json_reader import strip_json_comments
 from potcli.config.params import IgnoredScope
 from potcli.config.schema import config_schema
 from potcli.config.validation import validated_with_defaults

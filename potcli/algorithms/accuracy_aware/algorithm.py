@@ -8,13 +8,14 @@ are read once and kept.
 """
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import openvino as ov
 
 from ...config.params import AlgorithmParams
-from ...data.metric_calls import has_per_sample_values, metric_directions
+from ...data.metric_calls import has_per_sample_values, metric_directions, require_names
 from ...data.samples import CachedLoader, dataset_length, sample_indices
 from ...engine.evaluation import Evaluation, evaluate
 from ...graph.queries import constant_value, nodes_by_name
@@ -63,23 +64,32 @@ def run_accuracy_aware(state: QuantizationState, params: AlgorithmParams, ctx: R
     if not baselines:
         keep = frozenset(indices) if not per_sample else frozenset()
         with ctx.timed("fp32 evaluation"):
-            fp32_eval = evaluate(ctx.engine, state.model, ctx.loader, ctx.metric, indices, ctx.eval_requests,
-                                 per_sample, keep, "FP32 evaluation")
+            fp32_eval = _reporting(evaluate(ctx.engine, state.model, ctx.loader, ctx.metric, indices,
+                                            ctx.eval_requests, per_sample, keep, "FP32 evaluation"), selected)
         baselines = {name: fp32_eval.metrics[name] for name in selected}
     target = AccuracyTarget(selected, baselines, accuracy.maximal_drop, accuracy.relative)
     return _AccuracyAwareRun(ctx, params, target, indices, per_sample, fp32_eval).execute(state)
 
 
-def _evaluation_indices(length: int, params: AlgorithmParams, baseline_given: bool) -> list[int]:
+def _reporting(evaluation: Evaluation, names) -> Evaluation:
+    """``evaluation``, once checked to hold every metric the budget is about (get_attributes may name others
+    than avg_value reports)."""
+    require_names(evaluation.metrics, names, "avg_value")
+    if evaluation.per_sample:
+        require_names(evaluation.per_sample, names, "value")
+    return evaluation
+
+
+def _evaluation_indices(length: int, params: AlgorithmParams, baseline_given: bool) -> Sequence[int]:
     """The whole dataset, or (FP32 baseline given in the config) a seeded metric_subset_ratio of it, as POT."""
     if not baseline_given:
-        return list(range(length))
+        return range(length)
     size = max(1, int(round(length * params.accuracy.metric_subset_ratio)))
     return sample_indices(length, size, shuffle=True, seed=params.sampling.seed)
 
 
 class _AccuracyAwareRun:
-    def __init__(self, ctx: RunContext, params: AlgorithmParams, target: AccuracyTarget, indices: list[int],
+    def __init__(self, ctx: RunContext, params: AlgorithmParams, target: AccuracyTarget, indices: Sequence[int],
                  per_sample: bool, fp32_eval: Evaluation | None):
         self.ctx, self.params, self.target, self.indices = ctx, params, target, indices
         self.accuracy = params.accuracy
@@ -130,8 +140,9 @@ class _AccuracyAwareRun:
     def _measure(self, state: QuantizationState, label: str, reverted=None) -> Candidate:
         keep = frozenset(self.indices) if self.fp32_eval is not None and not self.per_sample else frozenset()
         with self.ctx.timed("int8 evaluation"):
-            evaluation = evaluate(self.ctx.engine, state.model, self.ctx.loader, self.ctx.metric, self.indices,
-                                  self.ctx.eval_requests, self.per_sample, keep, f"Evaluation ({label})")
+            evaluation = _reporting(evaluate(self.ctx.engine, state.model, self.ctx.loader, self.ctx.metric,
+                                             self.indices, self.ctx.eval_requests, self.per_sample, keep,
+                                             f"Evaluation ({label})"), self.target.directions)
         self.evaluations += 1
         return Candidate(state, evaluation, self.target.excess(evaluation.metrics), list(reverted or []))
 
