@@ -1,4 +1,5 @@
-"""Reading a config file: JSON with ``//`` and ``/* */`` comments (as POT's configs have them) or YAML.
+"""Reading a config file: JSON with ``//`` and ``/* */`` comments and trailing commas (POT read its configs with
+jstyleson, which allowed both) or YAML.
 
 Every problem is one ``FILE[:LINE:COL]: message`` line in a ConfigError.
 """
@@ -41,7 +42,7 @@ def read_config_file(path: Path) -> dict:
 
 def _parse_json(text: str, source: str):
     try:
-        return json.loads(strip_json_comments(text), parse_constant=_reject_constant)
+        return json.loads(strip_trailing_commas(strip_json_comments(text)), parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
         raise ConfigError([f"{source}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}"]) from e
     except ValueError as e:
@@ -99,6 +100,15 @@ def strip_json_comments(text: str) -> str:
             out.append(c)
         i += 1
     return "".join(out)
+
+
+_STRING_OR_TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(?=\s*[\]}])')
+
+
+def strip_trailing_commas(text: str) -> str:
+    """Blank out commas right before a closing ``]`` or ``}`` (outside strings), keeping line and column numbers.
+    Run it on text whose comments are already blanked."""
+    return _STRING_OR_TRAILING_COMMA.sub(lambda m: m.group(1) or " ", text)
 
 
 def _type_name(value) -> str:
