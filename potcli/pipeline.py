@@ -4,6 +4,7 @@ list on it, ``evaluate`` measures the Metric, and ``run_config`` writes the INT8
 """
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from .config.params import AlgorithmParams
 from .config.settings import RunConfig
 from .data.image_folder import ImageFolderLoader
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
-from .data.samples import dataset_length
+from .data.samples import ItemReader, dataset_length
 from .engine.evaluation import evaluate as evaluate_metric
 from .engine.inference import Engine
 from .engine.inspection import runtime_summary
@@ -37,10 +38,15 @@ class Session:
     """What every stage of a run needs, built once: the inference engine and the user's DataLoader and Metric."""
 
     engine: Engine
-    loader: object
+    loader: object  # the user's DataLoader, read through an ItemReader (its item form is recognised once)
     metric: object | None
     stat_requests: int | None  # None: the compiled model's optimal number
     eval_requests: int | None
+    postprocess: Callable | None = None  # POT's IEEngine.postprocess_output, when the user's engine overrides it
+
+    def __post_init__(self):
+        if self.loader is not None and not isinstance(self.loader, ItemReader):
+            self.loader = ItemReader(self.loader)
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
     ctx = RunContext(engine=session.engine, loader=session.loader, metric=session.metric,
                      inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
                      eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
-                     timings=options.timings)
+                     timings=options.timings, postprocess=session.postprocess)
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
@@ -79,8 +85,8 @@ def evaluate(model: ov.Model, session: Session, indices: list[int] | None = None
     """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
     if indices is None:
         indices = list(range(dataset_length(session.loader)))
-    return evaluate_metric(session.engine, model, session.loader, session.metric, indices,
-                           session.eval_requests).metrics
+    return evaluate_metric(session.engine, model, session.loader, session.metric, indices, session.eval_requests,
+                           postprocess=session.postprocess).metrics
 
 
 def save_model(model: ov.Model, out_dir: Path, model_name: str) -> dict[str, Path]:
