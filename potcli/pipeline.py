@@ -17,6 +17,7 @@ from .config.settings import RunConfig
 from .data.image_folder import ImageFolderLoader
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
 from .data.samples import ItemReader, dataset_length
+from .engine.evaluation import Evaluation
 from .engine.evaluation import evaluate as evaluate_metric
 from .engine.inference import Engine
 from .engine.inspection import runtime_summary
@@ -27,8 +28,8 @@ from .graph.transform import compress_weights
 from .output.files import StagedOutputs, describe_file, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
-__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "run_config",
-           "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
+__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "evaluate_per_sample",
+           "run_config", "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
 
@@ -83,10 +84,16 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
 
 def evaluate(model: ov.Model, session: Session, indices: list[int] | None = None) -> dict[str, float]:
     """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
+    return evaluate_per_sample(model, session, indices, per_sample=False)[1].metrics
+
+
+def evaluate_per_sample(model: ov.Model, session: Session, indices: list[int] | None = None,
+                        per_sample: bool = True) -> tuple[list[int], Evaluation]:
+    """The samples evaluated and the Metric's values on them (with its per-sample ``value`` after each)."""
     if indices is None:
         indices = list(range(dataset_length(session.loader)))
-    return evaluate_metric(session.engine, model, session.loader, session.metric, indices, session.eval_requests,
-                           postprocess=session.postprocess).metrics
+    return indices, evaluate_metric(session.engine, model, session.loader, session.metric, indices,
+                                    session.eval_requests, per_sample, postprocess=session.postprocess)
 
 
 def save_model(model: ov.Model, out_dir: Path, model_name: str) -> dict[str, Path]:

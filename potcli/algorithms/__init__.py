@@ -1,4 +1,7 @@
 """The algorithms a config can name, by POT's names, and the loop that runs a list of them."""
+import logging
+import time
+
 from ..errors import ParamError
 from .accuracy_aware.algorithm import run_accuracy_aware
 from .bias_correction.algorithm import run_bias_correction
@@ -15,6 +18,7 @@ ALGORITHMS = {
     "ActivationChannelAlignment": run_activation_channel_alignment,
     "AccuracyAwareQuantization": run_accuracy_aware,
 }
+log = logging.getLogger("potq")
 
 
 def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, source: str,
@@ -22,9 +26,13 @@ def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, source
     """Run each ``AlgorithmParams`` in order. A ParamError gets its place in the config here: ``source`` names the
     file (or API call) and ``path_prefix`` the list (``compression.algorithms``)."""
     for index, params in enumerate(algorithms):
+        log.info("Start algorithm: %s", params.name)
+        log.debug("%s parameters: %s", params.name, params.config)
+        started = time.perf_counter()
         try:
             with ctx.timed(params.name):
                 state = ALGORITHMS[params.name](state, params, ctx)
         except ParamError as e:
             raise e.located(source, f"{path_prefix}[{index}].params") from e
+        log.info("Finished: %s in %.1f s", params.name, time.perf_counter() - started)
     return state
