@@ -177,7 +177,7 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
 def _session(config: RunConfig, model: ov.Model) -> Session:
     engine = config.engine
     if engine.simplified:
-        loader, metric = ImageFolderLoader(engine.data_source, model, engine.layout), None
+        loader, metric = ImageFolderLoader(engine.data_source, model, engine.layout, engine.central_fraction), None
     else:
         loader = load_data_loader(engine.data_loader, engine.data_loader_args, config.config_dir)
         metric = load_metric(engine.metric, engine.metric_args, config.config_dir) if engine.metric else None

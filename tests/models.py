@@ -27,6 +27,15 @@ def conv_relu(seed=0, batch=1, size=8, channels=3) -> ov.Model:
     return ov.Model([ops.result(y, name="output")], [x], "conv_relu")
 
 
+def channels_last(seed=0, channels=3) -> ov.Model:
+    """image [1, 8, 8, C] (NHWC, no layout recorded) -> transpose to NCHW -> conv (+bias, relu) -> output."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 8, 8, channels], np.float32, name="image")
+    y = ops.transpose(x, ops.constant(np.array([0, 3, 1, 2], np.int64)), name="to_nchw")
+    y = _conv(y, channels, 4, "conv", rng)
+    return ov.Model([ops.result(y, name="output")], [x], "channels_last")
+
+
 def residual(seed=0) -> ov.Model:
     """conv stem -> relu -> maxpool -> [conv+relu -> conv] + skip -> relu -> global mean -> fc."""
     rng = _rng(seed)
