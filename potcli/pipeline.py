@@ -143,7 +143,8 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
         timings["total"] = time.perf_counter() - started
         outcome = RunOutcome(state.status, state.sections, state.fp32_nodes(), runtime, timings,
                              weights_compressed=not keep_uncompressed_weights)
-        report = build_report(outcome, config=config.resolved, config_file=describe_file(config.source),
+        config_file = describe_file(config.source) if config.source.is_file() else None  # -q: no config file
+        report = build_report(outcome, config=config.resolved, config_file=config_file,
                               inputs=_input_files(config),
                               outputs={"model": files[f"{config.model.name}.xml"],
                                        "weights": files[f"{config.model.name}.bin"]})
