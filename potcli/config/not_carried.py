@@ -161,6 +161,12 @@ def _params(params: dict, path: tuple) -> list[Finding]:
         found.append(_finding((*path, "annotation_free"), *_ANNOTATION_FREE))
     if "annotation_conf_threshold" in params:
         found.append(_finding((*path, "annotation_conf_threshold"), *_ANNOTATION_FREE))
+    base = params.get("base_algorithm")
+    if isinstance(base, str) and base != "DefaultQuantization":
+        found.append(_finding((*path, "base_algorithm"), f"base_algorithm {base} (AccuracyAwareQuantization starts "
+                                                         f"from DefaultQuantization in potq)",
+                              "DefaultQuantization's own params (preset, weights, activations, use_fast_bias) in "
+                              "this block"))
     ignored = params.get("ignored")
     if isinstance(ignored, dict) and "skip_model" in ignored:
         found.append(_finding((*path, "ignored", "skip_model"), "skip_model (left one model of a cascade "

@@ -123,13 +123,19 @@ for name, value in pipeline.evaluate(compressed_model).items():
 '''
 
 
-@pytest.mark.int8
-def test_classification_sample_runs_with_only_the_import_changed(tmp_path):
-    script = write_text(tmp_path / "classification_sample.py", CLASSIFICATION_SAMPLE)
-    result = subprocess.run([sys.executable, str(script), str(DIGITS / "model" / "digits.xml"),
+def run_sample(tmp_path, text: str, model: str) -> subprocess.CompletedProcess:
+    """Run a sample script on ``model`` of samples/digits and its calibration images, writing to ``tmp_path``."""
+    script = write_text(tmp_path / "sample.py", text)
+    result = subprocess.run([sys.executable, str(script), str(DIGITS / "model" / model),
                              str(DIGITS / "data" / "calib"), str(tmp_path)], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.int8
+def test_classification_sample_runs_with_only_the_import_changed(tmp_path):
+    result = run_sample(tmp_path, CLASSIFICATION_SAMPLE, "digits.xml")
     assert "INFO:potq:Start algorithm: DefaultQuantization" in result.stdout  # init_logger shows potq's messages
     lines = result.stdout.strip().splitlines()
     assert "True" in lines  # Metric.higher_better defaults to True
@@ -227,11 +233,7 @@ print(len(HOOK_CALLS), len(engine.data_loader))
 
 @pytest.mark.int8
 def test_ieengine_subclass_hook_feeds_the_metric_in_every_evaluation(tmp_path):
-    script = write_text(tmp_path / "custom_engine_sample.py", CUSTOM_ENGINE_SAMPLE)
-    result = subprocess.run([sys.executable, str(script), str(DIGITS / "model" / "digits_outlier.xml"),
-                             str(DIGITS / "data" / "calib"), str(tmp_path)], capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr
+    result = run_sample(tmp_path, CUSTOM_ENGINE_SAMPLE, "digits_outlier.xml")
     *_, metrics, calls = result.stdout.strip().splitlines()
     assert ast.literal_eval(metrics)["class_accuracy"] >= 0.98  # FP32 is 1.0 on this split; the budget was 0.02
     hook_calls, samples = calls.split()

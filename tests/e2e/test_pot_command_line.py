@@ -4,8 +4,6 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import yaml
 
@@ -14,7 +12,7 @@ from potcli.config.settings import settings_from_dict
 from potcli.config.validation import validated_with_defaults
 
 from .. import models
-from ..conftest import REPO
+from ..conftest import REPO, write_images
 
 AAQ_PLUGINS = REPO / "tests" / "aaq_plugins.py"
 
@@ -23,10 +21,7 @@ AAQ_PLUGINS = REPO / "tests" / "aaq_plugins.py"
 def files(tmp_path):
     """A tiny model, a folder of images, a simplified-mode config, a plugin config and an engine-block file."""
     model = Path(models.save(models.conv_relu(), tmp_path / "model.xml"))
-    images = tmp_path / "images"
-    images.mkdir()
-    for index in range(4):
-        cv2.imwrite(str(images / f"{index}.png"), np.random.default_rng(index).integers(0, 255, (8, 8, 3), np.uint8))
+    images = write_images(tmp_path / "images", 4)
     engine = {"data_loader": f"{AAQ_PLUGINS}:ReferenceLoader",
               "data_loader_args": {"model_path": str(model), "count": 8}, "metric": f"{AAQ_PLUGINS}:Similarity"}
     engine_file = tmp_path / "engine.yaml"

@@ -7,13 +7,11 @@ image folders, node names, operation types) are filled in for this test's tiny m
 import json
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import yaml
 
 from .. import models
-from ..conftest import REPO
+from ..conftest import REPO, write_images
 
 DATA = json.loads((REPO / "tests" / "data" / "pot_example_configs.json").read_text())["configs"]
 AAQ_PLUGINS = REPO / "tests" / "aaq_plugins.py"
@@ -60,10 +58,7 @@ def _plugin_engine(model_path: Path) -> dict:
 @pytest.fixture
 def places(tmp_path):
     model_path = Path(models.save(models.conv_relu(), tmp_path / "model.xml"))
-    images = tmp_path / "images"
-    images.mkdir()
-    for index in range(4):
-        cv2.imwrite(str(images / f"{index}.png"), np.random.default_rng(index).integers(0, 255, (8, 8, 3), np.uint8))
+    images = write_images(tmp_path / "images", 4)
     return {"<MODEL>": str(model_path), "<WEIGHTS>": str(model_path.with_suffix(".bin")), "<IMAGES>": str(images),
             "<AC_CONFIG>": str(tmp_path / "accuracy_checker.yml")}
 

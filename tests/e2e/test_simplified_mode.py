@@ -2,7 +2,6 @@
 lists of images, central_fraction, and messages that point at engine.layout."""
 import json
 
-import cv2
 import numpy as np
 import pytest
 import yaml
@@ -10,17 +9,13 @@ import yaml
 from potcli.data.image_folder import central_crop
 
 from .. import models
+from ..conftest import write_images
 from ..reliability.conftest import assert_one_clean_error
 
 
 @pytest.fixture
 def images(tmp_path):
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for index in range(6):
-        image = np.random.default_rng(index).integers(0, 255, (10, 12, 3), np.uint8)
-        cv2.imwrite(str(folder / f"{index}.png"), image)
-    return folder
+    return write_images(tmp_path / "images", 6, shape=(10, 12, 3))
 
 
 def simplified_config(tmp_path, model, data_source, **engine) -> str:

@@ -70,13 +70,19 @@ class Loader:
         return self.items[index]
 
 
-def test_reader_recognises_once_and_announces_a_2021_form_once(caplog, monkeypatch):
+def test_reader_recognises_once_and_announces_a_2021_form_once():
     import openvino as ov
-    monkeypatch.setattr(logging.getLogger("potq"), "propagate", True)  # the CLI tests turn it off
-    spec = InputSpec("image", frozenset({"image"}), ov.PartialShape([1, 3, 8, 8]), np.dtype(np.float32))
-    reader = ItemReader(Loader([((i, i % 10), IMAGE) for i in range(4)]))
-    annotations = [reader.read(i, [spec]).annotation for i in range(4)]
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logging.getLogger("potq").addHandler(handler)
+    try:
+        spec = InputSpec("image", frozenset({"image"}), ov.PartialShape([1, 3, 8, 8]), np.dtype(np.float32))
+        reader = ItemReader(Loader([((i, i % 10), IMAGE) for i in range(4)]))
+        annotations = [reader.read(i, [spec]).annotation for i in range(4)]
+    finally:
+        logging.getLogger("potq").removeHandler(handler)
     assert annotations == [0, 1, 2, 3] and reader.form is ID_TUPLE
-    announcements = [r.message for r in caplog.records if "POT 2021's form" in r.message]
-    assert announcements == ["DataLoader items have POT 2021's form ((id, annotation), data[, metadata]): the model "
-                             "gets the data, the Metric the annotation (the id is dropped)"]
+    assert [r.getMessage() for r in records] == [
+        "DataLoader items have POT 2021's form ((id, annotation), data[, metadata]): the model gets the data, the "
+        "Metric the annotation (the id is dropped)"]

@@ -81,6 +81,9 @@ CASES = [  # (id, config changes, path of the one line, part of the message)
     ("annotation_conf_threshold", {"compression__algorithms": [{"name": "AccuracyAwareQuantization",
                                                                 "params": {"annotation_conf_threshold": 0.6}}]},
      f"{P0}.annotation_conf_threshold", "annotation-free"),
+    ("base_algorithm", {"compression__algorithms": [{"name": "AccuracyAwareQuantization",
+                                                     "params": {"base_algorithm": "MinMaxQuantization"}}]},
+     f"{P0}.base_algorithm", "DefaultQuantization's own params"),
     ("skip_model", {"compression__algorithms__0__params": {"ignored": {"skip_model": True}}},
      f"{P0}.ignored.skip_model", "cascade"),
 ]
