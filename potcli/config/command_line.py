@@ -114,8 +114,9 @@ def settings_from_flags(flags: PotFlags) -> RunConfig:
         source = Path(flags.engine_config) if flags.engine_config else COMMAND_LINE
         settings = settings_from_dict(validated_with_defaults(_template(flags), str(source)), source)
     if flags.evaluate and settings.engine.metric is None:
-        raise ConfigError.at(SOURCE, "-e/--evaluate", "needs a Metric: the engine has none (POT: 'Can not make "
-                                                      "evaluation in simplified mode')")
+        why = "simplified mode has no annotations (POT: 'Can not make evaluation in simplified mode')" \
+            if settings.engine.simplified else "name one in engine.metric"
+        raise ConfigError.at(SOURCE, "-e/--evaluate", f"needs a Metric: {why}")
     return settings
 
 
