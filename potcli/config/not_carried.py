@@ -74,6 +74,33 @@ LAYERWISE_KEYS = ("num_samples_for_tuning", "batch_size", "optimizer", "loss", "
                   "weight_decay")
 
 
+def _present(_value) -> bool:
+    return True
+
+
+def _is_true(value) -> bool:
+    return value is True
+
+
+# (key, whether its value is the feature, what, instead) for an algorithm's params and for the engine block;
+# ``{value}`` in ``what`` is the key's value.
+PARAM_KEYS = (
+    ("use_layerwise_tuning", _is_true, *_LAYERWISE),
+    *((key, _present, *_LAYERWISE) for key in LAYERWISE_KEYS),
+    ("annotation_free", _is_true, *_ANNOTATION_FREE),
+    ("annotation_conf_threshold", _present, *_ANNOTATION_FREE),
+    ("base_algorithm", lambda value: isinstance(value, str) and value != "DefaultQuantization",
+     "base_algorithm {value} (AccuracyAwareQuantization starts from DefaultQuantization in potq)",
+     "DefaultQuantization's own params (preset, weights, activations, use_fast_bias) in this block"),
+)
+ENGINE_KEYS = (
+    ("device", lambda value: isinstance(value, str) and value != "CPU",
+     "statistics and evaluation on {value} (potq runs them on CPU, and the quantized model does not depend on "
+     "where they ran)",
+     "device: CPU (or leave it out), and compression.target_device for the hardware the model is for"),
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     path: tuple  # where the key or value is
@@ -125,13 +152,7 @@ def _engine(engine, path: tuple) -> list[Finding]:
                                                "from the code of POT 2022.3 and 2023.3)",
                               "engine.type: simplified with data_source (a folder or a .txt list of real images)",
                               covers=path))
-    device = engine.get("device")
-    if isinstance(device, str) and device != "CPU":
-        found.append(_finding((*path, "device"), f"statistics and evaluation on {device} (potq runs them on CPU, "
-                                                 f"and the quantized model does not depend on where they ran)",
-                              "device: CPU (or leave it out), and compression.target_device for the hardware "
-                              "the model is for"))
-    return found
+    return found + _keyed(engine, path, ENGINE_KEYS)
 
 
 def _target_device(block: dict, path: tuple) -> list[Finding]:
@@ -153,26 +174,18 @@ def _algorithm(entry, path: tuple) -> list[Finding]:
 
 
 def _params(params: dict, path: tuple) -> list[Finding]:
-    found = _target_device(params, path)
-    if params.get("use_layerwise_tuning") is True:
-        found.append(_finding((*path, "use_layerwise_tuning"), *_LAYERWISE))
-    found += [_finding((*path, key), *_LAYERWISE) for key in LAYERWISE_KEYS if key in params]
-    if params.get("annotation_free") is True:
-        found.append(_finding((*path, "annotation_free"), *_ANNOTATION_FREE))
-    if "annotation_conf_threshold" in params:
-        found.append(_finding((*path, "annotation_conf_threshold"), *_ANNOTATION_FREE))
-    base = params.get("base_algorithm")
-    if isinstance(base, str) and base != "DefaultQuantization":
-        found.append(_finding((*path, "base_algorithm"), f"base_algorithm {base} (AccuracyAwareQuantization starts "
-                                                         f"from DefaultQuantization in potq)",
-                              "DefaultQuantization's own params (preset, weights, activations, use_fast_bias) in "
-                              "this block"))
+    found = _target_device(params, path) + _keyed(params, path, PARAM_KEYS)
     ignored = params.get("ignored")
     if isinstance(ignored, dict) and "skip_model" in ignored:
         found.append(_finding((*path, "ignored", "skip_model"), "skip_model (left one model of a cascade "
                                                                 "unquantized)",
                               "one config per model, and no config for the model to keep in FP32"))
     return found
+
+
+def _keyed(block: dict, path: tuple, table) -> list[Finding]:
+    return [_finding((*path, key), what.format(value=block[key]), instead)
+            for key, applies, what, instead in table if key in block and applies(block[key])]
 
 
 def _finding(path: tuple, what: str, instead: str, covers: tuple | None = None) -> Finding:
