@@ -16,12 +16,14 @@ import click
 
 from .version import __version__
 from .config import load_config, with_output_thresholds
+from .config.command_line import PotFlags, settings_from_flags
+from .config.command_line import output_dir as pot_output_dir
 from .config.schema import config_schema_text
 from .data.plugins import describe_reference
 from .errors import ConfigError, Interrupted, PotqError, shortened
 
 log = logging.getLogger("potq")
-LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_TARGET_NOT_REACHED = 3  # maximal_drop, or a threshold of the INT8-vs-FP32 output check
 
 
@@ -85,31 +87,78 @@ def _plugin_lines(settings, path: str) -> list[str]:
             for key, reference, args in plugins if reference]
 
 
+def _pot_options(func):
+    """POT's command-line flags (``pot -h`` of POT 2023.3), on ``potq run``."""
+    options = [
+        click.option("-c", "--config", "config_option", type=click.Path(dir_okay=False), default=None,
+                     help="The config, as POT took it (the same as CONFIG)."),
+        click.option("-q", "--quantize", type=click.Choice(["default", "accuracy_aware"]), default=None,
+                     help="Without a config: POT's template for DefaultQuantization or AccuracyAwareQuantization."),
+        click.option("-m", "--model", "model_path", default=None, help="With -q: the model's .xml."),
+        click.option("-w", "--weights", default=None, help="With -q: the model's .bin (default: next to the .xml)."),
+        click.option("-n", "--name", default=None, help="With -q: the model name (names the output files)."),
+        click.option("--preset", type=click.Choice(["performance", "mixed"]), default=None, help="With -q."),
+        click.option("--engine", type=click.Choice(["accuracy_checker", "simplified"]), default=None,
+                     help="simplified: read the images of --data-source (with -c: replaces the config's engine)."),
+        click.option("--engine-config", default=None,
+                     help="With -q: a YAML/JSON file holding an engine block (data_loader, metric, ...).",
+                     type=click.Path(dir_okay=False)),
+        click.option("--ac-config", default=None, help="POT's Accuracy Checker config: not carried over."),
+        click.option("--data-source", default=None, help="Images for --engine simplified."),
+        click.option("--max-drop", type=float, default=None, help="With -q accuracy_aware: the maximal drop."),
+        click.option("-e", "--evaluate", is_flag=True, help="Afterwards, print the Metric of the quantized model."),
+        click.option("-d", "--direct-dump", is_flag=True,
+                     help="With -c / -q: write to <output-dir>/optimized/ (no algorithm and time folders)."),
+        click.option("--progress-bar", is_flag=True, help="Accepted as in POT (potq shows progress bars anyway)."),
+        click.option("--stream-output", is_flag=True, help="Accepted as in POT."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
-@click.argument("config", type=click.Path(dir_okay=False))
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None,
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "output", type=click.Path(file_okay=False), default=None,
               help="Where <model_name>.xml/.bin and report.json go (default: results/<model_name>/).")
+@click.option("--output-dir", type=click.Path(file_okay=False), default=None,
+              help="The same as -o; with -c / -q, POT's output folder (default ./results).")
 @click.option("--keep-uncompressed-weights", is_flag=True,
               help="Keep weights in floating point behind their FakeQuantize instead of storing them as int8.")
 @click.option("--min-cosine", type=click.FloatRange(-1, 1), default=None,
               help="Exit 3 if the INT8 outputs' cosine similarity to FP32 is below this (compression.output_check).")
 @click.option("--min-sqnr-db", type=float, default=None,
               help="Exit 3 if the INT8 outputs' SQNR against FP32 is below this many dB.")
+@_pot_options
 @_log_level_option
 @click.pass_context
-def run(ctx, config, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr_db, log_level):
+def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr_db, log_level,
+        config_option, **pot):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
-    Exit 0 on success, 3 if AccuracyAwareQuantization could not reach maximal_drop or the INT8-vs-FP32 output
-    check missed a threshold (the model is still written and report.json says why).
+    POT's command line works too: -c CONFIG, or -q default|accuracy_aware -m MODEL.xml with an engine. Exit 0 on
+    success, 3 if AccuracyAwareQuantization could not reach maximal_drop or the INT8-vs-FP32 output check missed a
+    threshold (the model is still written and report.json says why).
     """
     _subcommand_log_level(ctx, log_level)
-    settings = with_output_thresholds(load_config(config), min_cosine, min_sqnr_db)
-    from .pipeline import run_config  # OpenVINO loads only for the commands that run models
+    if config and config_option:
+        raise ConfigError.at("potq run", "-c", "give the config once, as CONFIG or as -c CONFIG")
+    if output and output_dir:
+        raise ConfigError.at("potq run", "-o", "give either -o or --output-dir")
+    flags = PotFlags(config=config or config_option, quantize=pot["quantize"], model=pot["model_path"],
+                     weights=pot["weights"], name=pot["name"], preset=pot["preset"], engine=pot["engine"],
+                     engine_config=pot["engine_config"], ac_config=pot["ac_config"], data_source=pot["data_source"],
+                     max_drop=pot["max_drop"], evaluate=pot["evaluate"], direct_dump=pot["direct_dump"],
+                     output_dir=output_dir, pot_style=bool(config_option or pot["quantize"]))
+    settings = with_output_thresholds(settings_from_flags(flags), min_cosine, min_sqnr_db)
+    from .pipeline import evaluate_config, run_config  # OpenVINO loads only for the commands that run models
 
     _note_threads_before_plugins()
 
-    result = run_config(settings, Path(output_dir) if output_dir else None, keep_uncompressed_weights)
+    result = run_config(settings, Path(output) if output else pot_output_dir(settings, flags),
+                        keep_uncompressed_weights)
+    if flags.evaluate:
+        _print_metrics(evaluate_config(settings, result.files[f"{settings.model.name}.xml"]))
     ctx.exit(EXIT_TARGET_NOT_REACHED if result.status != "ok" else 0)
 
 
@@ -138,8 +187,7 @@ def eval_command(ctx, config, model_path, output, log_level):
         replaceable(Path(output), follow_links=True)
     metrics = evaluate_config(settings, model)
     text = json.dumps(metrics, indent=2) + "\n"
-    for name, value in metrics["metrics"].items():
-        click.echo(f"{name}: {value:.6g}", err=output == "-")
+    _print_metrics(metrics, to_stderr=output == "-")
     if output == "-":
         click.echo(text, nl=False)
     elif to_file:
@@ -153,6 +201,11 @@ def schema(ctx, log_level):
     """Print the config JSON Schema (for editors and CI)."""
     _subcommand_log_level(ctx, log_level)
     click.echo(config_schema_text(), nl=False)
+
+
+def _print_metrics(evaluation: dict, to_stderr: bool = False) -> None:
+    for name, value in evaluation["metrics"].items():
+        click.echo(f"{name}: {value:.6g}", err=to_stderr)
 
 
 def _configure_logging(level: str) -> None:

@@ -5,7 +5,7 @@ list on it, ``evaluate`` measures the Metric, and ``run_config`` writes the INT8
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -18,7 +18,8 @@ from .config.params import AlgorithmParams
 from .config.settings import CompressionSection, OutputCheck, RunConfig
 from .data.image_folder import ImageFolderLoader
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
-from .data.samples import dataset_length, input_specs, prepared_sample, sample_indices
+from .data.samples import ItemReader, dataset_length, input_specs, prepared_sample, sample_indices
+from .engine.evaluation import Evaluation
 from .engine.evaluation import evaluate as evaluate_metric
 from .engine.fidelity import POOR_COSINE, compare_outputs
 from .engine.inference import Engine
@@ -31,8 +32,8 @@ from .graph.transform import compress_weights
 from .output.files import StagedOutputs, describe_file, prepare_output_folder, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
-__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "run_config",
-           "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
+__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "evaluate_per_sample",
+           "run_config", "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
 REPORT = "report.json"
@@ -43,10 +44,15 @@ class Session:
     """What every stage of a run needs, built once: the inference engine and the user's DataLoader and Metric."""
 
     engine: Engine
-    loader: object
+    loader: object  # the user's DataLoader, read through an ItemReader (its item form is recognised once)
     metric: object | None
     stat_requests: int | None  # None: the compiled model's optimal number
     eval_requests: int | None
+    postprocess: Callable | None = None  # POT's IEEngine.postprocess_output, when the user's engine overrides it
+
+    def __post_init__(self):
+        if self.loader is not None and not isinstance(self.loader, ItemReader):
+            self.loader = ItemReader(self.loader)
 
 
 @dataclass(frozen=True)
@@ -77,16 +83,22 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
     ctx = RunContext(engine=session.engine, loader=session.loader, metric=session.metric,
                      inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
                      eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
-                     timings=options.timings)
+                     timings=options.timings, postprocess=session.postprocess)
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
 def evaluate(model: ov.Model, session: Session, indices: Sequence[int] | None = None) -> dict[str, float]:
     """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
+    return evaluate_per_sample(model, session, indices, per_sample=False)[1].metrics
+
+
+def evaluate_per_sample(model: ov.Model, session: Session, indices: Sequence[int] | None = None,
+                        per_sample: bool = True) -> tuple[Sequence[int], Evaluation]:
+    """The samples evaluated and the Metric's values on them (with its per-sample ``value`` after each)."""
     if indices is None:
         indices = range(dataset_length(session.loader))
-    return evaluate_metric(session.engine, model, session.loader, session.metric, indices,
-                           session.eval_requests).metrics
+    return indices, evaluate_metric(session.engine, model, session.loader, session.metric, indices,
+                                    session.eval_requests, per_sample, postprocess=session.postprocess)
 
 
 def save_model(model: ov.Model, out_dir: Path, model_name: str) -> dict[str, Path]:
@@ -182,7 +194,8 @@ def _quantize_and_write(config: RunConfig, staged: StagedOutputs, keep_uncompres
         timings["total"] = time.perf_counter() - started
         outcome = RunOutcome(status, state.sections, state.fp32_nodes(), runtime, check, timings,
                              weights_compressed=not keep_uncompressed_weights)
-        report = build_report(outcome, config=config.resolved, config_file=describe_file(config.source),
+        config_file = describe_file(config.source) if config.source.is_file() else None  # -q: no config file
+        report = build_report(outcome, config=config.resolved, config_file=config_file,
                               inputs=_input_files(config),
                               outputs={"model": files[f"{config.model.name}.xml"],
                                        "weights": files[f"{config.model.name}.bin"]})
@@ -207,7 +220,7 @@ def check_outputs(fp32: ov.Model, int8: ov.Model, session: Session, compression:
         held_out = list(islice((i for i in range(length - 1, -1, -1) if i not in chosen), settings.samples))
     indices = sorted(held_out) if held_out else list(range(max(0, length - settings.samples), length))
     specs = input_specs(fp32)
-    result = compare_outputs(session.engine, fp32, int8, [prepared_sample(session.loader, i, specs)[0]
+    result = compare_outputs(session.engine, fp32, int8, [prepared_sample(session.loader, i, specs).inputs
                                                           for i in indices])
     failed = []
     if settings.min_cosine is not None and result["cosine"] < settings.min_cosine:
@@ -266,7 +279,7 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
 def _session(config: RunConfig, model: ov.Model) -> Session:
     engine = config.engine
     if engine.simplified:
-        loader, metric = ImageFolderLoader(engine.data_source, model, engine.layout), None
+        loader, metric = ImageFolderLoader(engine.data_source, model, engine.layout, engine.central_fraction), None
     else:
         loader = load_data_loader(engine.data_loader, engine.data_loader_args, config.config_dir)
         metric = load_metric(engine.metric, engine.metric_args, config.config_dir) if engine.metric else None

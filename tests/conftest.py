@@ -61,6 +61,16 @@ def mock_module(tmp_path, monkeypatch):
         del sys.modules[name]
 
 
+def write_images(folder: Path, count: int, shape=(8, 8, 3)) -> Path:
+    """``count`` seeded random PNG images in ``folder`` (created), named 0.png, 1.png, ..."""
+    import cv2
+    import numpy as np
+    folder.mkdir(parents=True)
+    for index in range(count):
+        cv2.imwrite(str(folder / f"{index}.png"), np.random.default_rng(index).integers(0, 255, shape, np.uint8))
+    return folder
+
+
 def write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text))

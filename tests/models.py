@@ -18,13 +18,22 @@ def _conv(x, cin, cout, name, rng, k=3, bias=True, relu=True, scale=0.3):
     return ops.relu(y, name=f"{name}/relu") if relu else y
 
 
-def conv_relu(seed=0, batch=1, size=8) -> ov.Model:
+def conv_relu(seed=0, batch=1, size=8, channels=3) -> ov.Model:
     """image -> conv1 (+bias, relu) -> conv2 (+bias) -> output."""
     rng = _rng(seed)
-    x = ops.parameter([batch, 3, size, size], np.float32, name="image")
-    y = _conv(x, 3, 8, "conv1", rng)
+    x = ops.parameter([batch, channels, size, size], np.float32, name="image")
+    y = _conv(x, channels, 8, "conv1", rng)
     y = _conv(y, 8, 4, "conv2", rng, relu=False)
     return ov.Model([ops.result(y, name="output")], [x], "conv_relu")
+
+
+def channels_last(seed=0, channels=3) -> ov.Model:
+    """image [1, 8, 8, C] (NHWC, no layout recorded) -> transpose to NCHW -> conv (+bias, relu) -> output."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 8, 8, channels], np.float32, name="image")
+    y = ops.transpose(x, ops.constant(np.array([0, 3, 1, 2], np.int64)), name="to_nchw")
+    y = _conv(y, channels, 4, "conv", rng)
+    return ov.Model([ops.result(y, name="output")], [x], "channels_last")
 
 
 def residual(seed=0) -> ov.Model:

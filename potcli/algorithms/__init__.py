@@ -1,4 +1,7 @@
 """The algorithms a config can name, by POT's names, and the loop that runs a list of them."""
+import logging
+import time
+
 from ..errors import ParamError
 from .accuracy_aware.algorithm import run_accuracy_aware
 from .bias_correction.algorithm import run_bias_correction
@@ -17,6 +20,7 @@ ALGORITHMS = {
     "AccuracyAwareQuantization": run_accuracy_aware,
     "SmoothQuant": run_smooth_quant,
 }
+log = logging.getLogger("potq")
 
 
 def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, source: str,
@@ -24,9 +28,13 @@ def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, source
     """Run each ``AlgorithmParams`` in order. A ParamError gets its place in the config here: ``source`` names the
     file (or API call) and ``path_prefix`` the list (``compression.algorithms``)."""
     for index, params in enumerate(algorithms):
+        log.info("Start algorithm: %s", params.name)
+        log.debug("%s parameters: %s", params.name, params.config)
+        started = time.perf_counter()
         try:
             with ctx.timed(params.name):
                 state = ALGORITHMS[params.name](state, params, ctx)
         except ParamError as e:
             raise e.located(source, f"{path_prefix}[{index}].params") from e
+        log.info("Finished: %s in %.1f s", params.name, time.perf_counter() - started)
     return state

@@ -1,5 +1,6 @@
 """What every algorithm receives (RunContext) and what flows from one algorithm to the next (QuantizationState)."""
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +24,7 @@ class RunContext:
     model_name: str
     dump_dir: Path | None = None  # dump_intermediate_model
     timings: dict[str, float] = field(default_factory=dict)
+    postprocess: Callable | None = None  # POT's IEEngine.postprocess_output, applied before the Metric
 
     def dump(self, model: ov.Model, tag: str) -> None:
         """With dump_intermediate_model, write ``model`` as ``<dump_dir>/<model_name>_<tag>.xml/.bin``."""

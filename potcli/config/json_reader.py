@@ -1,4 +1,5 @@
-"""JSON configs, with ``//`` and ``/* */`` comments as POT's configs have them, and no key given twice.
+"""JSON configs, with ``//`` and ``/* */`` comments and trailing commas (POT read its configs with jstyleson, which
+allowed both), and no key given twice.
 
 Python's json module keeps the last of two equal keys without a word; here that is an error naming both lines.
 """
@@ -11,7 +12,7 @@ from ..errors import ConfigError, short_repr, shortened
 
 
 def parse_json(text: str, source: str):
-    stripped = strip_json_comments(text)
+    stripped = strip_trailing_commas(strip_json_comments(text))
     decoder = json.JSONDecoder(parse_constant=_reject_constant)
     decoder.parse_object = _object_checker(stripped, source)
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the C scanner would not call parse_object
@@ -103,3 +104,12 @@ def strip_json_comments(text: str) -> str:
             out.append(c)
         i += 1
     return "".join(out)
+
+
+_STRING_OR_TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(?=\s*[\]}])')
+
+
+def strip_trailing_commas(text: str) -> str:
+    """Blank out commas right before a closing ``]`` or ``}`` (outside strings), keeping line and column numbers.
+    Run it on text whose comments are already blanked."""
+    return _STRING_OR_TRAILING_COMMA.sub(lambda m: m.group(1) or " ", text)

@@ -27,6 +27,7 @@ class EngineSection:
 
     data_source: Path | None
     layout: str | None
+    central_fraction: float | None
     data_loader: str | None
     data_loader_args: dict
     metric: str | None
@@ -85,6 +86,7 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
     engine = EngineSection(
         data_source=data_source,
         layout=engine_cfg.get("layout"),
+        central_fraction=engine_cfg.get("central_fraction"),
         data_loader=engine_cfg.get("data_loader"),
         data_loader_args=expand_config_dir(engine_cfg.get("data_loader_args", {}), base),
         metric=engine_cfg.get("metric"),

@@ -11,23 +11,28 @@ import re
 import jsonschema
 
 from ..errors import ConfigError, format_problem, short_repr, shortened
+from .not_carried import Finding, findings
 from .schema import config_schema
+from .spellings import canonical
 
 ACCURACY_CHECKER_HINT = (
     "the Accuracy Checker engine (POT's default) is not part of potq: put your dataset reading in a DataLoader "
     "class and name it in engine.data_loader (and your metric in engine.metric), or use engine.type: simplified "
     "with engine.data_source for a folder of images; see 'Moving from POT' in the README"
 )
+# Keys POT used that potq spells another way, where difflib would not find the match.
+RENAMED_KEYS = {"name": "model_name"}
 
 
 def validated_with_defaults(instance: dict, source: str, definition: str | None = None) -> dict:
-    """Validate ``instance`` (the whole config, or one ``$defs`` entry) and return a copy with defaults filled."""
+    """Validate ``instance`` (the whole config, or one ``$defs`` entry) and return a copy with POT's alternative
+    spellings replaced (spellings.py) and defaults filled."""
+    instance = canonical(instance, definition)
     problems = validation_problems(instance, source, definition)
     if problems:
         raise ConfigError(problems)
-    filled = copy.deepcopy(instance)
-    _DefaultFiller(_schema_for(definition), format_checker=jsonschema.FormatChecker()).validate(filled)
-    return filled
+    _DefaultFiller(_schema_for(definition), format_checker=jsonschema.FormatChecker()).validate(instance)
+    return instance
 
 
 def validation_problems(instance, source: str, definition: str | None = None) -> list[str]:
@@ -35,15 +40,15 @@ def validation_problems(instance, source: str, definition: str | None = None) ->
     if problems:
         return problems
     schema = _schema_for(definition)
+    found = findings(instance, definition)
     engine = instance.get("engine") if definition is None and isinstance(instance, dict) else None
-    skip_engine = _is_accuracy_checker(engine)
-    if skip_engine:
-        problems.append((["engine", "type"], ACCURACY_CHECKER_HINT))
+    if _is_accuracy_checker(engine):
+        found.append(Finding(("engine", "type"), ACCURACY_CHECKER_HINT, ("engine",)))
+    problems = [(list(finding.path), finding.message) for finding in found]
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     for error in validator.iter_errors(instance):
-        if skip_engine and list(error.absolute_path)[:1] == ["engine"]:
-            continue
-        problems.extend(_describe(error, schema))
+        problems.extend(problem for problem in _describe(error, schema)
+                        if not any(finding.covers_path(problem[0]) for finding in found))
     problems.sort(key=lambda p: [str(part) for part in p[0]])
     seen, lines = set(), []
     for path, message in problems:
@@ -91,7 +96,8 @@ def _describe(error: jsonschema.ValidationError, root: dict) -> list[tuple[list,
 
 def _unknown_key_message(key, known: list[str]) -> str:
     message = f"unknown key {short_repr(key)}"
-    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    close = [RENAMED_KEYS[key]] if RENAMED_KEYS.get(key) in known else \
+        difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
     if close:
         return f"{message} (did you mean {close[0]!r}?)"
     return f"{message}; allowed keys: {', '.join(known)}" if len(known) <= 12 else message

@@ -6,7 +6,8 @@ from abc import ABC, abstractmethod
 
 
 class AttrDict(dict):
-    """A dict whose keys also read as attributes (``config.data_source``), as POT's ``addict.Dict`` did.
+    """A dict whose keys also read as attributes (``config.data_source``), as POT's ``addict.Dict`` did, also for
+    dicts inside lists (``config.preprocessing[0].type``).
 
     Unlike addict, a missing key raises AttributeError instead of returning an empty Dict, so a typo fails loudly.
     """
@@ -14,8 +15,7 @@ class AttrDict(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for key, value in self.items():
-            if isinstance(value, dict) and not isinstance(value, AttrDict):
-                self[key] = AttrDict(value)
+            super().__setitem__(key, _attribute_access(value))
 
     def __getattr__(self, name):
         try:
@@ -25,6 +25,19 @@ class AttrDict(dict):
 
     def __setattr__(self, name, value):
         self[name] = value
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, _attribute_access(value))
+
+
+def _attribute_access(value):
+    """``value`` with every dict in it (in lists and tuples too) an AttrDict."""
+    if isinstance(value, dict) and not isinstance(value, AttrDict):
+        return AttrDict(value)
+    if isinstance(value, (list, tuple)):
+        items = [_attribute_access(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
 
 class DataLoader(ABC):
@@ -69,8 +82,9 @@ class Metric(ABC):
 
     @property
     def higher_better(self):
-        """Whether larger values are better; get_attributes() gives this per metric and takes precedence."""
-        raise NotImplementedError("The higher_better property should be implemented")
+        """Whether larger values are better (POT's default: True); get_attributes() gives this per metric and takes
+        precedence."""
+        return True
 
     @abstractmethod
     def update(self, output, target):

@@ -54,6 +54,17 @@ def has_per_sample_values(metric) -> bool:
     return False
 
 
+def postprocessed(postprocess, names: list[str], outputs: list[np.ndarray], metadata, index: int):
+    """What POT's ``IEEngine.postprocess_output(outputs by name, [metadata])`` makes of one sample's outputs: the
+    outputs the Metric gets. ``postprocess`` is the hook of an IEEngine subclass (None: the outputs as they are)."""
+    if postprocess is None:
+        return outputs
+    try:
+        return postprocess(dict(zip(names, outputs, strict=True)), [metadata])
+    except Exception as e:
+        raise MetricError(f"postprocess_output() raised {type(e).__name__} on sample {index}: {e}") from e
+
+
 def update(metric, outputs: list[np.ndarray], annotation, index: int) -> None:
     """``metric.update(outputs, [annotation])``: POT passed a list of outputs and one annotation per batch item."""
     with user_code(lambda why: MetricError(f"Metric.update() on sample {index} raised {why}")):

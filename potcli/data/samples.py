@@ -2,11 +2,13 @@
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import openvino as ov
 
 from ..errors import DataError, user_code
+from .item_forms import Item, announce, recognise, split
 
 log = logging.getLogger("potq")
 
@@ -27,6 +29,13 @@ def input_specs(model: ov.Model) -> list[InputSpec]:
         specs.append(InputSpec(name, frozenset(names), parameter.get_partial_shape(),
                                np.dtype(parameter.get_element_type().to_dtype())))
     return specs
+
+
+def output_names(model: ov.Model) -> list[str]:
+    """The name of each model output as POT's IEEngine keyed them for postprocess_output: its tensor name, else the
+    name of the operation that produces it."""
+    return [port.get_any_name() if port.get_names() else port.get_node().input_value(0).get_node().get_friendly_name()
+            for port in model.outputs]
 
 
 def sample_indices(length: int, subset_size: int | None, shuffle: bool, seed: int) -> Sequence[int]:
@@ -53,19 +62,35 @@ def dataset_length(loader) -> int:
     return int(length)
 
 
-def read_item(loader, index: int):
-    """``(data, annotation)`` of ``loader[index]``, accepting every form POT accepted."""
-    with user_code(lambda why: DataError(f"DataLoader[{index}] raised {why}")):
-        item = loader[index]
-    if isinstance(item, tuple) and len(item) in (2, 3):
-        first, second = item[0], item[1]
-        if isinstance(first, tuple) and len(first) == 2 and isinstance(second, (np.ndarray, dict)):
-            return second, first  # POT's legacy ((img_id, label), image)
-        return first, second
-    if isinstance(item, (np.ndarray, dict)):
-        return item, None
-    raise DataError(f"DataLoader[{index}] returned {type(item).__name__}; expected (data, annotation) or "
-                    f"(data, annotation, metadata)")
+class ItemReader:
+    """A user DataLoader, read as POT read it: the item form (item_forms.py) is recognised on the first item read
+    and every later item is read in that form."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.form = None
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __getitem__(self, index):
+        return self.loader[index]
+
+    def read(self, index: int, specs: list[InputSpec]) -> Item:
+        with user_code(lambda why: DataError(f"DataLoader[{index}] raised {why}")):
+            item = self.loader[index]
+        if self.form is None:
+            self.form = recognise(item, index, lambda data: _usable(data, specs, index))
+            announce(self.form)
+        return split(self.form, item, index)
+
+
+def _usable(data, specs: list[InputSpec], index: int) -> bool:
+    try:
+        to_model_inputs(data, specs, index)
+    except DataError:
+        return False
+    return True
 
 
 def to_model_inputs(data, specs: list[InputSpec], index: int) -> dict[str, np.ndarray]:
@@ -95,17 +120,17 @@ def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
         array = np.asarray(value)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise DataError(f"{where}: dtype {array.dtype} is not numeric")
-    shape = spec.shape
+    shape, given = spec.shape, list(array.shape)
     if shape.rank.is_static:
-        if array.ndim == shape.rank.get_length() - 1:
-            array = array[np.newaxis]  # POT stacked samples given without the batch dimension
+        array = _with_model_rank(array, shape)
         if array.ndim != shape.rank.get_length():
-            raise DataError(f"{where}: got shape {list(array.shape)}, the model expects {shape} "
-                            f"(rank {shape.rank.get_length()})")
+            raise DataError(f"{where}: got shape {given}, the model expects {shape} "
+                            f"(rank {shape.rank.get_length()}){_order_hint(array, shape)}")
+        read_as = "" if list(array.shape) == given else f" (read as {list(array.shape)})"
         for axis, (got, dim) in enumerate(zip(array.shape, shape, strict=True)):
             if dim.is_static and got != dim.get_length():
-                raise DataError(f"{where}: got shape {list(array.shape)}, the model expects {shape} "
-                                f"(axis {axis} must be {dim.get_length()})")
+                raise DataError(f"{where}: got shape {given}{read_as}, the model expects {shape} "
+                                f"(axis {axis} must be {dim.get_length()}){_order_hint(array, shape)}")
     problem = _cast_problem(array, spec.dtype)
     if problem:
         raise DataError(f"{where}: {problem}")
@@ -138,12 +163,48 @@ def _cast_problem(array: np.ndarray, target: np.dtype) -> str | None:
     return None
 
 
-def prepared_sample(loader, index: int, specs: list[InputSpec]) -> tuple[dict[str, np.ndarray], object]:
-    """``(model inputs, annotation)`` of ``loader[index]``, checked; from the cache if ``loader`` keeps one."""
+class Sample(NamedTuple):
+    inputs: dict[str, np.ndarray]  # checked, keyed by InputSpec.name
+    annotation: object
+    metadata: object
+
+
+def _with_model_rank(array: np.ndarray, shape: ov.PartialShape) -> np.ndarray:
+    """``array`` with the axes of size 1 it lacks (batch, a single channel) added, as POT reshaped samples; only
+    where that keeps every value in place, never by reinterpreting the order of the values."""
+    rank = shape.rank.get_length()
+    if array.ndim == rank:
+        return array
+    if shape.is_static and _sizes(array.shape) == _sizes(shape.to_shape()):
+        return array.reshape(tuple(shape.to_shape()))
+    if array.ndim == rank - 1:
+        return array[np.newaxis]  # the batch axis; other axes may be dynamic
+    return array
+
+
+def _sizes(dims) -> list[int]:
+    return [int(d) for d in dims if int(d) != 1]
+
+
+def _order_hint(array: np.ndarray, shape: ov.PartialShape) -> str:
+    """A hint when the array holds the model's sizes in another order (an HWC image for a CHW input)."""
+    if shape.is_static and sorted(_sizes(array.shape)) == sorted(_sizes(shape.to_shape())):
+        return ("; the sizes match in another order: transpose the array to the model's layout (POT reshaped "
+                "such arrays, which mixes up their values)")
+    return ""
+
+
+def prepared_sample(loader, index: int, specs: list[InputSpec]) -> Sample:
+    """``loader[index]`` as checked model inputs, annotation and metadata; from the cache if ``loader`` keeps one.
+    A plain DataLoader (not an ItemReader) has its item form recognised anew on every call."""
     if isinstance(loader, CachedLoader):
         return loader.prepared(index, specs)
-    data, annotation = read_item(loader, index)
-    return to_model_inputs(data, specs, index), annotation
+    return _prepared(loader if isinstance(loader, ItemReader) else ItemReader(loader), index, specs)
+
+
+def _prepared(reader: ItemReader, index: int, specs: list[InputSpec]) -> Sample:
+    item = reader.read(index, specs)
+    return Sample(to_model_inputs(item.data, specs, index), item.annotation, item.metadata)
 
 
 class CachedLoader:
@@ -155,24 +216,23 @@ class CachedLoader:
     """
 
     def __init__(self, loader, budget_bytes: int):
-        self.loader = loader
+        self.reader = loader if isinstance(loader, ItemReader) else ItemReader(loader)
         self.budget = budget_bytes
-        self.samples: dict[tuple, tuple[dict[str, np.ndarray], object]] = {}
+        self.samples: dict[tuple, Sample] = {}
         self.used = 0
 
     def __len__(self):
-        return len(self.loader)
+        return len(self.reader)
 
     def __getitem__(self, index):
-        return self.loader[index]
+        return self.reader[index]
 
-    def prepared(self, index: int, specs: list[InputSpec]) -> tuple[dict[str, np.ndarray], object]:
+    def prepared(self, index: int, specs: list[InputSpec]) -> Sample:
         key = (index, tuple((spec.name, str(spec.shape), spec.dtype.str) for spec in specs))
         if key in self.samples:
             return self.samples[key]
-        data, annotation = read_item(self.loader, index)
-        sample = to_model_inputs(data, specs, index), annotation
-        size = sum(array.nbytes for array in sample[0].values())
+        sample = _prepared(self.reader, index, specs)
+        size = sum(array.nbytes for array in sample.inputs.values())
         if self.used + size <= self.budget:
             self.samples[key] = sample
             self.used += size

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import openvino as ov
 
-from ..data.metric_calls import average_values, reset, sample_values, update
-from ..data.samples import input_specs, prepared_sample
+from ..data.metric_calls import average_values, postprocessed, reset, sample_values, update
+from ..data.samples import input_specs, output_names, prepared_sample
 from .batching import run_per_sample
 from .inference import Engine
 
@@ -23,28 +23,31 @@ KEPT_OUTPUT_BYTES = 256 << 20
 
 def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: Sequence[int], requests: int | None = None,
              per_sample: bool = False, keep_outputs: frozenset[int] = frozenset(),
-             description: str = "Evaluation") -> Evaluation:
+             description: str = "Evaluation", *, postprocess=None) -> Evaluation:
     """The Metric's values for ``model`` over ``loader[i] for i in indices``.
 
     :param per_sample: also read the Metric's per-sample ``value`` after every update.
     :param keep_outputs: sample indices whose raw model outputs to keep (e.g. for ranking against FP32), in
         index order until KEPT_OUTPUT_BYTES are held.
+    :param postprocess: POT's ``IEEngine.postprocess_output`` of the user's engine, applied before the Metric.
     """
     specs = input_specs(model)
-    annotations: dict[int, object] = {}
+    names = output_names(model)
+    annotations: dict[int, tuple] = {}
     values: dict[str, list[float]] = {}
     kept: dict[int, list[np.ndarray]] = {}
     kept_bytes = 0
 
     def samples():
         for index in indices:
-            inputs, annotation = prepared_sample(loader, index, specs)
-            annotations[index] = annotation
-            yield index, inputs
+            sample = prepared_sample(loader, index, specs)
+            annotations[index] = sample.annotation, sample.metadata
+            yield index, sample.inputs
 
     def handle(index: int, outputs: list[np.ndarray]) -> None:
         nonlocal kept_bytes
-        update(metric, outputs, annotations.pop(index), index)
+        annotation, metadata = annotations.pop(index)
+        update(metric, postprocessed(postprocess, names, outputs, metadata, index), annotation, index)
         if per_sample:
             for name, value in sample_values(metric).items():
                 values.setdefault(name, []).append(value)

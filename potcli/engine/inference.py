@@ -42,6 +42,7 @@ class Engine:
         the saved model, do not depend on timing) and no Python callback ever runs on an OpenVINO thread.
         """
         ring = [compiled.create_infer_request() for _ in range(self.requests_number(compiled, requests))]
+        log.debug("%s: %s inferences on %d requests", description or "inference", total, len(ring))
         in_flight: collections.deque[tuple[int, ov.InferRequest]] = collections.deque()
         with tqdm(total=total, desc=description, unit="sample", disable=None, leave=False) as progress:
             try:

@@ -9,6 +9,8 @@ combine those values across samples without keeping them all:
   per-tensor statistic, about 16 MiB per statistic), and past it a uniform reservoir sample of that size
   (Vitter's algorithm R, seeded, fed in sample order so that runs are reproducible). Memory is bounded by the
   capacity, never by the number of samples.
+- ``hl_estimator`` (Hodges-Lehmann: the median of the means of all pairs of per-sample values) works on such a
+  reservoir too, capped at HL_CAPACITY values because the pairs grow with its square.
 """
 from dataclasses import dataclass
 
@@ -26,7 +28,8 @@ REDUCERS = {
     "quantile": lambda x, axes, q, keep: np.quantile(x, q, axis=axes, keepdims=keep),
     "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), q, axis=axes, keepdims=keep),
 }
-SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers")
+SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator")
+HL_CAPACITY = 1024  # values per statistic the Hodges-Lehmann estimator pairs up (about 0.5 M pairs)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class TensorStatistic:
     tensor: str  # graph.port_name of the tensor
     reducer: str  # min | max | abs_max | quantile | abs_quantile | mean
     channel_axis: int | None  # keep this axis (per-channel statistic); None reduces everything
-    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers
+    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers | hl_estimator
     outlier_prob: float = DEFAULT_OUTLIER_PROB
     quantile_side: str = "high"  # which tail a quantile reducer cuts: "low" (min bound) or "high"
 
@@ -90,7 +93,8 @@ class RunningAggregator:
 
 
 class SampleAggregator:
-    """median / mean_no_outliers / median_no_outliers over a bounded, reproducible sample of per-sample values."""
+    """median / mean_no_outliers / median_no_outliers / hl_estimator over a bounded, reproducible sample of
+    per-sample values."""
 
     BYTES_BUDGET = 16 << 20
 
@@ -124,13 +128,27 @@ class SampleAggregator:
         values = np.stack(self.rows)
         if self.kind == "median":
             return np.median(values, axis=0).astype(np.float32)
+        if self.kind == "hl_estimator":
+            return hodges_lehmann(values)
         low, high = np.quantile(values, [self.outlier_prob, 1.0 - self.outlier_prob], axis=0)
         kept = np.where((values >= low) & (values <= high), values, np.nan)
         reduce = np.nanmedian if self.kind == "median_no_outliers" else np.nanmean
         return reduce(kept, axis=0).astype(np.float32)
 
 
+def hodges_lehmann(values: np.ndarray) -> np.ndarray:
+    """Median over pairs i < j of (x_i + x_j) / 2, per column of ``values`` (samples along axis 0); a single
+    sample is its own estimate. Robust to outliers like the median, efficient like the mean."""
+    flat = values.reshape(len(values), -1)
+    if len(flat) == 1:
+        return values[0].astype(np.float32)
+    upper = np.triu_indices(len(flat), k=1)
+    estimate = [np.median(np.add.outer(column, column)[upper]) / 2 for column in flat.T]
+    return np.asarray(estimate, dtype=np.float32).reshape(values.shape[1:])
+
+
 def make_aggregator(stat: TensorStatistic, seed: int = 0):
     if stat.aggregator in SAMPLE_AGGREGATORS:
-        return SampleAggregator(stat.aggregator, stat.outlier_prob, seed)
+        capacity = HL_CAPACITY if stat.aggregator == "hl_estimator" else None
+        return SampleAggregator(stat.aggregator, stat.outlier_prob, seed, capacity)
     return RunningAggregator(stat.aggregator)

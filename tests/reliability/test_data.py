@@ -37,6 +37,18 @@ def test_sample_without_batch_dimension_is_accepted_as_pot_did(run_cli, make_con
     assert run(run_cli, make_config(loader_args={"shape": [3, 8, 8]}), tmp_path / "out").exit_code == 0
 
 
+def test_grayscale_image_without_batch_and_channel_axes_is_reshaped_as_pot_did(run_cli, make_config, tmp_path):
+    config = make_config(model=models.conv_relu(channels=1), loader_args={"shape": [8, 8]})
+    assert run(run_cli, config, tmp_path / "out").exit_code == 0
+
+
+def test_channels_last_image_for_a_channels_first_input_says_transpose(run_cli, make_config, tmp_path):
+    # POT reshaped [8, 8, 3] into [1, 3, 8, 8], mixing pixels and channels; potq refuses and says why
+    result = run(run_cli, make_config(loader_args={"shape": [8, 8, 3]}), tmp_path / "out")
+    assert_one_clean_error(result, 1, "DataLoader[0] input 'image': got shape [8, 8, 3]",
+                           "the sizes match in another order: transpose the array to the model's layout")
+
+
 def test_non_numeric_dtype(run_cli, make_config, tmp_path):
     result = run(run_cli, make_config(loader_args={"dtype": "datetime64[s]"}), tmp_path / "out")
     assert_one_clean_error(result, 1, "DataLoader[0] input 'image': dtype datetime64[s] is not numeric")

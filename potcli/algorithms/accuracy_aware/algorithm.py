@@ -65,7 +65,8 @@ def run_accuracy_aware(state: QuantizationState, params: AlgorithmParams, ctx: R
         keep = frozenset(indices) if not per_sample else frozenset()
         with ctx.timed("fp32 evaluation"):
             fp32_eval = _reporting(evaluate(ctx.engine, state.model, ctx.loader, ctx.metric, indices,
-                                            ctx.eval_requests, per_sample, keep, "FP32 evaluation"), selected)
+                                            ctx.eval_requests, per_sample, keep, "FP32 evaluation",
+                                            postprocess=ctx.postprocess), selected)
         baselines = {name: fp32_eval.metrics[name] for name in selected}
     target = AccuracyTarget(selected, baselines, accuracy.maximal_drop, accuracy.relative)
     return _AccuracyAwareRun(ctx, params, target, indices, per_sample, fp32_eval).execute(state)
@@ -142,7 +143,8 @@ class _AccuracyAwareRun:
         with self.ctx.timed("int8 evaluation"):
             evaluation = _reporting(evaluate(self.ctx.engine, state.model, self.ctx.loader, self.ctx.metric,
                                              self.indices, self.ctx.eval_requests, self.per_sample, keep,
-                                             f"Evaluation ({label})"), self.target.directions)
+                                             f"Evaluation ({label})", postprocess=self.ctx.postprocess),
+                                    self.target.directions)
         self.evaluations += 1
         return Candidate(state, evaluation, self.target.excess(evaluation.metrics), list(reverted or []))
 

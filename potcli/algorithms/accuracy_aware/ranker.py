@@ -7,8 +7,8 @@ normalized squared error of the outputs against FP32 (as NNCF does).
 import numpy as np
 import openvino as ov
 
-from ...data.metric_calls import average_values, reset, update
-from ...data.samples import input_specs, prepared_sample
+from ...data.metric_calls import average_values, postprocessed, reset, update
+from ...data.samples import input_specs, output_names, prepared_sample
 from ...engine.batching import run_per_sample
 from ..context import RunContext
 from .groups import QuantizerGroup, keep_flags, switchable_model
@@ -26,9 +26,8 @@ class Ranker:
                  fp32_eval=None):
         self.ctx, self.target, self.indices, self.by_metric = ctx, target, indices, by_metric
         specs = input_specs(fp32_model)
-        self.inputs, self.annotations = {}, {}
-        for index in indices:  # the ranking subset is read once
-            self.inputs[index], self.annotations[index] = prepared_sample(ctx.loader, index, specs)
+        self.names = output_names(fp32_model)
+        self.samples = {index: prepared_sample(ctx.loader, index, specs) for index in indices}  # read once
         self.reference = None
         if not by_metric:
             self.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
@@ -56,7 +55,7 @@ class Ranker:
         def samples():
             for block, flags in enumerate(blocks):
                 for position, index in enumerate(self.indices):
-                    yield block * size + position, {**self.inputs[index], **flags}
+                    yield block * size + position, {**self.samples[index].inputs, **flags}
 
         def handle(code: int, outputs: list[np.ndarray]) -> None:
             _, position = divmod(code, size)
@@ -66,7 +65,9 @@ class Ranker:
                 if self.by_metric:
                     reset(metric)
             if self.by_metric:
-                update(metric, outputs, self.annotations[index], index)
+                sample = self.samples[index]
+                update(metric, postprocessed(self.ctx.postprocess, self.names, outputs, sample.metadata, index),
+                       sample.annotation, index)
             else:
                 errors.append(output_error(self.reference[index], outputs))
             if position == size - 1:
@@ -82,7 +83,7 @@ class Ranker:
 
     def _outputs(self, model: ov.Model) -> dict[int, list[np.ndarray]]:
         outputs = {}
-        run_per_sample(self.ctx.engine, model, ((i, self.inputs[i]) for i in self.indices),
+        run_per_sample(self.ctx.engine, model, ((i, self.samples[i].inputs) for i in self.indices),
                        lambda index, out: outputs.__setitem__(index, out), self.ctx.eval_requests, "FP32 outputs",
                        len(self.indices), "FP32 model for ranking")
         return outputs
