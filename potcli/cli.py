@@ -16,10 +16,21 @@ from .version import __version__
 from .config import check_config_file, load_config
 from .config.schema import config_schema_text
 from .errors import ConfigError, Interrupted, PotqError
+from .output.summary import eval_summary_text, run_summary_text
+from .progress import set_enabled as set_progress
 
 log = logging.getLogger("potq")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 EXIT_ACCURACY_NOT_REACHED = 3
+
+
+def _json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (for CI).")(func)
+
+
+def _no_progress_option(func):
+    return click.option("--no-progress", is_flag=True,
+                        help="No progress bars (on a terminal) or progress lines (in logs) on stderr.")(func)
 
 
 def _log_level_option(func):
@@ -33,7 +44,7 @@ def _log_level_option(func):
 @click.pass_context
 def cli(ctx, log_level):
     """Post-training INT8 quantization of OpenVINO models, driven by POT-style configs."""
-    ctx.obj = {"log_level": log_level or "info"}
+    ctx.ensure_object(dict)["log_level"] = log_level or "info"
     _configure_logging(ctx.obj["log_level"])
 
 
@@ -71,19 +82,29 @@ def validate(ctx, configs, log_level):
               help="Where <model_name>.xml/.bin and report.json go (default: results/<model_name>/).")
 @click.option("--keep-uncompressed-weights", is_flag=True,
               help="Keep weights in floating point behind their FakeQuantize instead of storing them as int8.")
+@click.option("--no-evaluation", is_flag=True,
+              help="Do not measure the config's Metric on the FP32 and INT8 models after DefaultQuantization.")
+@_json_option
+@_no_progress_option
 @_log_level_option
 @click.pass_context
-def run(ctx, config, output_dir, keep_uncompressed_weights, log_level):
+def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, as_json, no_progress, log_level):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
-    Exit 0 on success, 3 if AccuracyAwareQuantization could not reach maximal_drop (the best model found is
-    still written).
+    Ends with a summary on stdout (the report's "summary"). Exit 0 on success, 3 if AccuracyAwareQuantization
+    could not reach maximal_drop (the best model found is still written).
     """
     _subcommand_log_level(ctx, log_level)
+    set_progress(not no_progress)
     settings = load_config(config)
-    from .pipeline import run_config  # OpenVINO loads only for the commands that run models
+    from .pipeline import RunOptions, run_config  # OpenVINO loads only for the commands that run models
 
-    result = run_config(settings, Path(output_dir) if output_dir else None, keep_uncompressed_weights)
+    options = RunOptions(output_dir=Path(output_dir) if output_dir else None,
+                         keep_uncompressed_weights=keep_uncompressed_weights, evaluate=not no_evaluation,
+                         command_line=("potq", *ctx.obj["argv"]))
+    result = run_config(settings, options)
+    summary = result.report["summary"]
+    click.echo(json.dumps(summary, indent=2) if as_json else run_summary_text(summary))
     ctx.exit(EXIT_ACCURACY_NOT_REACHED if result.status == "accuracy_target_not_reached" else 0)
 
 
@@ -93,20 +114,22 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, log_level):
               help="IR (.xml) or ONNX model to evaluate instead of the config's model.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Also write the metrics as JSON to this file.")
+@_json_option
+@_no_progress_option
 @_log_level_option
 @click.pass_context
-def eval_command(ctx, config, model_path, output, log_level):
+def eval_command(ctx, config, model_path, output, as_json, no_progress, log_level):
     """Print the metric(s) of a model with the config's DataLoader and Metric."""
     _subcommand_log_level(ctx, log_level)
+    set_progress(not no_progress)
     settings = load_config(config)
     from .output.files import write_file_atomically
     from .pipeline import evaluate_config
 
-    metrics = evaluate_config(settings, Path(model_path) if model_path else None)
-    for name, value in metrics["metrics"].items():
-        click.echo(f"{name}: {value:.6g}")
+    result = evaluate_config(settings, Path(model_path) if model_path else None)
+    click.echo(json.dumps(result, indent=2) if as_json else eval_summary_text(result))
     if output:
-        write_file_atomically(Path(output), (json.dumps(metrics, indent=2) + "\n").encode())
+        write_file_atomically(Path(output), (json.dumps(result, indent=2) + "\n").encode())
 
 
 @cli.command()
@@ -133,9 +156,10 @@ def _raise_interrupted(signum, _frame):
 
 def main(argv=None) -> int:
     """Entry point of the ``potq`` console script and ``python -m potcli``."""
+    args = list(sys.argv[1:] if argv is None else argv)
     previous = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        code = cli.main(args=argv, prog_name="potq", standalone_mode=False)
+    try:  # obj["argv"]: the command line that report.json records
+        code = cli.main(args=args, prog_name="potq", standalone_mode=False, obj={"argv": tuple(args)})
     except click.exceptions.Exit as e:
         code = e.exit_code
     except click.ClickException as e:
@@ -164,6 +188,7 @@ def main(argv=None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        set_progress(True)  # --no-progress is for this command only (main may run again in one process)
     return code or 0
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 import openvino as ov
 
 from .algorithms import run_algorithms
+from .algorithms.accuracy_aware.target import AccuracyTarget
 from .algorithms.context import QuantizationState, RunContext
 from .config.params import AlgorithmParams
 from .config.settings import RunConfig
 from .data.image_folder import ImageFolderLoader
+from .data.metric_calls import metric_directions
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
 from .data.samples import dataset_length
 from .engine.evaluation import evaluate as evaluate_metric
@@ -26,7 +28,7 @@ from .graph.transform import compress_weights
 from .output.files import StagedOutputs, describe_file, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
-__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "run_config",
+__all__ = ["Engine", "Session", "RunResult", "RunOptions", "QuantizeOptions", "quantize", "evaluate", "run_config",
            "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
@@ -48,6 +50,16 @@ class RunResult:
     status: str  # "ok" or "accuracy_target_not_reached"
     files: dict[str, Path]
     report: dict
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``potq run`` runs a config, beyond the config itself."""
+
+    output_dir: Path | None = None  # default: results/<model_name>/
+    keep_uncompressed_weights: bool = False
+    evaluate: bool = True  # measure a configured Metric on the FP32 and the INT8 model for the report
+    command_line: tuple[str, ...] | None = None  # recorded in report.json
 
 
 @dataclass(frozen=True)
@@ -75,12 +87,13 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
-def evaluate(model: ov.Model, session: Session, indices: list[int] | None = None) -> dict[str, float]:
+def evaluate(model: ov.Model, session: Session, indices: list[int] | None = None,
+             description: str = "Evaluation") -> dict[str, float]:
     """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
     if indices is None:
         indices = list(range(dataset_length(session.loader)))
     return evaluate_metric(session.engine, model, session.loader, session.metric, indices,
-                           session.eval_requests).metrics
+                           session.eval_requests, description=description).metrics
 
 
 def save_model(model: ov.Model, out_dir: Path, model_name: str) -> dict[str, Path]:
@@ -100,36 +113,37 @@ def default_output_dir(config: RunConfig) -> Path:
     return Path("results") / config.model.name
 
 
-def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompressed_weights: bool = False) -> RunResult:
-    """Quantize as ``config`` says and write ``<model_name>.xml/.bin`` and ``report.json`` to ``output_dir``."""
+def run_config(config: RunConfig, options: RunOptions = RunOptions()) -> RunResult:
+    """Quantize as ``config`` says and write ``<model_name>.xml/.bin`` and ``report.json`` to the output folder."""
     started = time.perf_counter()
-    out_dir = Path(output_dir) if output_dir else default_output_dir(config)
-    options = QuantizeOptions(source=str(config.source), algorithms_path="compression.algorithms",
-                              model_name=config.model.name,
-                              inplace_statistics=config.compression.inplace_statistics,
-                              dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None)
-    timings = options.timings
+    out_dir = Path(options.output_dir) if options.output_dir else default_output_dir(config)
+    quantize_options = QuantizeOptions(
+        source=str(config.source), algorithms_path="compression.algorithms", model_name=config.model.name,
+        inplace_statistics=config.compression.inplace_statistics,
+        dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None)
+    timings = quantize_options.timings
     tick = time.perf_counter()
     model = read_model(config.model.model, config.model.weights)
     timings["read_model"] = time.perf_counter() - tick
     session = _session(config, model)
-    state = quantize(model, config.compression.algorithms, session, options)
+    state = quantize(model, config.compression.algorithms, session, quantize_options)
     tick = time.perf_counter()
-    final = state.model if keep_uncompressed_weights else compress_weights(state.model)
+    final = state.model if options.keep_uncompressed_weights else compress_weights(state.model)
     timings["compress_weights"] = time.perf_counter() - tick
     tick = time.perf_counter()
     runtime = runtime_summary(session.engine, final)
     timings["runtime_check"] = time.perf_counter() - tick
-    log.info("%d of %d compute layers run in INT8 on CPU", runtime["int8_compute_layers"], runtime["compute_layers"])
     tick = time.perf_counter()
     runtime["latency"] = compare_latency(session.engine, model, final)
     timings["latency"] = time.perf_counter() - tick
+    metrics = _measured_metrics(state, session, model, final, timings) if options.evaluate else None
     tick = time.perf_counter()
     with StagedOutputs(out_dir) as staged:
         files = staged.save_model(final, config.model.name)
         timings["total"] = time.perf_counter() - started
         outcome = RunOutcome(state.status, state.sections, state.fp32_nodes(), runtime, timings,
-                             weights_compressed=not keep_uncompressed_weights)
+                             weights_compressed=not options.keep_uncompressed_weights, metrics=metrics,
+                             command_line=options.command_line)
         report = build_report(outcome, config=config.resolved, config_file=describe_file(config.source),
                               inputs=_input_files(config),
                               outputs={"model": files[f"{config.model.name}.xml"],
@@ -137,8 +151,30 @@ def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompres
         staged.write("report.json", report_bytes(report))
         paths = staged.commit()
     timings["write_outputs"] = time.perf_counter() - tick
-    log.info("wrote %s", paths[f"{config.model.name}.xml"])
+    log.debug("wrote %s", paths[f"{config.model.name}.xml"])
     return RunResult(state.status, paths, report)
+
+
+def _measured_metrics(state: QuantizationState, session: Session, fp32: ov.Model, int8: ov.Model,
+                      timings: dict[str, float]) -> dict | None:
+    """The Metric on the FP32 and the INT8 model: AccuracyAwareQuantization's own measurements, or (any other
+    algorithm, with a Metric configured) both models evaluated on the whole dataset."""
+    aaq = next((s for s in state.sections if s["algorithm"] == "AccuracyAwareQuantization"), None)
+    if aaq is not None:
+        result = aaq["result"]
+        return {"source": "AccuracyAwareQuantization", "samples": aaq["evaluation_samples"],
+                "fp32": aaq["baseline"], "int8": {name: result["metrics"][name] for name in aaq["baseline"]},
+                "drop": result["drop"]}
+    if session.metric is None:
+        return None
+    indices = list(range(dataset_length(session.loader)))
+    values = {}
+    for label, model in (("fp32", fp32), ("int8", int8)):
+        tick = time.perf_counter()
+        values[label] = evaluate(model, session, indices, f"{label.upper()} evaluation")
+        timings[f"{label} evaluation"] = time.perf_counter() - tick
+    target = AccuracyTarget(metric_directions(session.metric), values["fp32"], maximal_drop=0.0, relative=False)
+    return {"source": "evaluation", "samples": len(indices), **values, "drop": target.drops(values["int8"])}
 
 
 def _input_files(config: RunConfig) -> dict:
@@ -153,12 +189,16 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     """Metrics of the config's model (or ``model_path``) over the whole dataset of the config's DataLoader."""
     if config.engine.metric is None:
         raise ConfigError.at(str(config.source), "engine.metric", "potq eval needs a Metric plugin here")
+    started = time.perf_counter()
     model_file = model_path or config.model.model
     model = read_model(model_file, None if model_path else config.model.weights)
     session = _session(config, model)
     indices = list(range(dataset_length(session.loader)))
-    return {"model": str(Path(model_file).resolve()), "samples": len(indices),
-            "metrics": evaluate(model, session, indices)}
+    tick = time.perf_counter()
+    metrics = evaluate(model, session, indices)
+    ended = time.perf_counter()
+    return {"model": str(Path(model_file).resolve()), "samples": len(indices), "metrics": metrics,
+            "timings_seconds": {"evaluation": round(ended - tick, 4), "total": round(ended - started, 4)}}
 
 
 def _session(config: RunConfig, model: ov.Model) -> Session:

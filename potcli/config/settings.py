@@ -91,9 +91,10 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
         algorithms=algorithms,
     )
     resolved = {**config, "model": {**model_cfg, "model_name": model.name, "model": str(model.model),
-                                    **({"weights": str(weights)} if weights else {})}}
+                                    **({"weights": str(weights)} if weights else {})},
+                "engine": expand_config_dir(engine_cfg, base)}
     if data_source is not None:
-        resolved["engine"] = {**engine_cfg, "data_source": str(data_source)}
+        resolved["engine"]["data_source"] = str(data_source)
     return RunConfig(source=source, model=model, engine=engine, compression=compression, resolved=resolved)
 
 

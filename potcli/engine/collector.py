@@ -80,7 +80,8 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             aggregators[stat].update(value)
 
     batches = [indices[i:i + batch_size] for i in range(0, len(indices), batch_size)]
-    engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(batches))
+    engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(batches),
+               "sample" if batch_size == 1 else "batch")
     return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
 
 
