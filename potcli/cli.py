@@ -16,6 +16,7 @@ from .version import __version__
 from .config import check_config_file, load_config
 from .config.schema import config_schema_text
 from .errors import ConfigError, Interrupted, PotqError
+from .output.inspection_text import inspect_text
 from .output.summary import eval_summary_text, run_summary_text
 from .progress import set_enabled as set_progress
 
@@ -130,6 +131,22 @@ def eval_command(ctx, config, model_path, output, as_json, no_progress, log_leve
     click.echo(json.dumps(result, indent=2) if as_json else eval_summary_text(result))
     if output:
         write_file_atomically(Path(output), (json.dumps(result, indent=2) + "\n").encode())
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--device", default="CPU", show_default=True, help="Device whose runtime precisions are read.")
+@_json_option
+@_log_level_option
+@click.pass_context
+def inspect(ctx, model, device, as_json, log_level):
+    """Look inside any IR (potq's, NNCF's, POT's, a plain FP32 one): FakeQuantize and what they feed, weights
+    by stored type, compute operations left in floating point, and what the CPU plugin really runs in INT8."""
+    _subcommand_log_level(ctx, log_level)
+    from .pipeline import inspect_model
+
+    result = inspect_model(Path(model), device)
+    click.echo(json.dumps(result, indent=2) if as_json else inspect_text(result))
 
 
 @cli.command()

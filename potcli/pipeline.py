@@ -24,12 +24,13 @@ from .engine.inspection import runtime_summary
 from .engine.latency import compare_latency
 from .errors import ConfigError
 from .graph.model_io import read_model, weights_file
+from .graph.survey import survey_model
 from .graph.transform import compress_weights
 from .output.files import StagedOutputs, describe_file, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
 __all__ = ["Engine", "Session", "RunResult", "RunOptions", "QuantizeOptions", "quantize", "evaluate", "run_config",
-           "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
+           "evaluate_config", "inspect_model", "read_model", "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
 
@@ -199,6 +200,17 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     ended = time.perf_counter()
     return {"model": str(Path(model_file).resolve()), "samples": len(indices), "metrics": metrics,
             "timings_seconds": {"evaluation": round(ended - tick, 4), "total": round(ended - started, 4)}}
+
+
+def inspect_model(model_path: Path, device: str = "CPU") -> dict:
+    """What any IR (potq's, NNCF's, POT's, a plain FP32 one) holds, and what ``device`` really runs in INT8."""
+    model = read_model(model_path)
+    files = {"model": str(Path(model_path).resolve())}
+    weights = weights_file(model_path)
+    if weights is not None:
+        files["weights"] = str(weights.resolve())
+    return {"files": {role: {"path": path, "bytes": Path(path).stat().st_size} for role, path in files.items()},
+            "graph": survey_model(model), "runtime": runtime_summary(Engine(device), model)}
 
 
 def _session(config: RunConfig, model: ov.Model) -> Session:

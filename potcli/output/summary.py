@@ -81,8 +81,8 @@ def _size(report: dict) -> dict:
 
 def _size_lines(value: dict) -> list[tuple[str, str]]:
     ratio = f" ({value['ratio']:.2f}x)" if value["ratio"] is not None else ""
-    return [("weights file", f"{_bytes(value['input_weights_bytes'])} -> {_bytes(value['output_weights_bytes'])}"
-                             f"{ratio}")]
+    before, after = human_bytes(value["input_weights_bytes"]), human_bytes(value["output_weights_bytes"])
+    return [("weights file", f"{before} -> {after}{ratio}")]
 
 
 def _latency(report: dict) -> dict:
@@ -127,7 +127,7 @@ def _outputs(report: dict) -> dict:
 
 
 def _outputs_lines(value: dict) -> list[tuple[str, str]]:
-    return [("written" if i == 0 else "", _shown(path)) for i, path in enumerate(value.values())]
+    return [("written" if i == 0 else "", shown_path(path)) for i, path in enumerate(value.values())]
 
 
 RUN_ROWS = (
@@ -138,7 +138,7 @@ RUN_ROWS = (
     Row("latency", _latency, _latency_lines),
     Row("statistics_cache", lambda report: report.get("statistics_cache"),
         lambda value: [("statistics cache", f"{value['reused']} reused, {value['collected']} collected "
-                                            f"({_shown(value['directory'])})")]),
+                                            f"({shown_path(value['directory'])})")]),
     Row("seconds", _seconds, _seconds_lines),
     Row("outputs", _outputs, _outputs_lines),
 )
@@ -159,7 +159,7 @@ def run_summary(report: dict) -> dict:
 
 def run_summary_text(summary: dict) -> str:
     lines = [line for row in RUN_ROWS if row.key in summary for line in row.lines(summary[row.key])]
-    return _table(f"potq run: {STATUS_TEXT[summary['status']]}", lines)
+    return table(f"potq run: {STATUS_TEXT[summary['status']]}", lines)
 
 
 def eval_summary_text(result: dict) -> str:
@@ -167,15 +167,15 @@ def eval_summary_text(result: dict) -> str:
     lines = [("samples", str(result["samples"]))]
     lines += [(name, f"{value:.6g}") for name, value in result["metrics"].items()]
     lines += _seconds_lines(result["timings_seconds"])
-    return _table(f"potq eval: {_shown(result['model'])}", lines)
+    return table(f"potq eval: {shown_path(result['model'])}", lines)
 
 
-def _table(title: str, lines: list[tuple[str, str]]) -> str:
+def table(title: str, lines: list[tuple[str, str]]) -> str:
     width = max((len(label) for label, _ in lines), default=0)
     return "\n".join([title] + [f"  {label:<{width}}  {text}" for label, text in lines])
 
 
-def _bytes(count: int) -> str:
+def human_bytes(count: int) -> str:
     value, unit = float(count), "B"
     for bigger in ("KiB", "MiB", "GiB"):
         if value < 1024:
@@ -184,7 +184,7 @@ def _bytes(count: int) -> str:
     return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
-def _shown(path: str) -> str:
+def shown_path(path: str) -> str:
     """``path`` relative to the working folder when it is inside it: shorter on the terminal."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
