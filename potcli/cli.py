@@ -17,6 +17,7 @@ from .config import check_config_file, load_config
 from .config.schema import config_schema_text
 from .errors import ConfigError, Interrupted, PotqError
 from .output.inspection_text import inspect_text
+from .output.plan_text import plan_text
 from .output.summary import eval_summary_text, run_summary_text
 from .progress import set_enabled as set_progress
 
@@ -85,11 +86,14 @@ def validate(ctx, configs, log_level):
               help="Keep weights in floating point behind their FakeQuantize instead of storing them as int8.")
 @click.option("--no-evaluation", is_flag=True,
               help="Do not measure the config's Metric on the FP32 and INT8 models after DefaultQuantization.")
+@click.option("--dry-run", is_flag=True,
+              help="Only list what would be quantized, what is ignored and why, and the algorithms' steps: "
+                   "no data is read, no plugin loaded, nothing written.")
 @_json_option
 @_no_progress_option
 @_log_level_option
 @click.pass_context
-def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, as_json, no_progress, log_level):
+def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, dry_run, as_json, no_progress, log_level):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
     Ends with a summary on stdout (the report's "summary"). Exit 0 on success, 3 if AccuracyAwareQuantization
@@ -98,7 +102,15 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, as_js
     _subcommand_log_level(ctx, log_level)
     set_progress(not no_progress)
     settings = load_config(config)
-    from .pipeline import RunOptions, run_config  # OpenVINO loads only for the commands that run models
+    from .pipeline import RunOptions, plan_config, run_config  # OpenVINO loads only for the commands that run models
+
+    if dry_run:
+        plan = plan_config(settings, Path(output_dir) if output_dir else None)
+        click.echo(json.dumps(plan, indent=2) if as_json else plan_text(plan))
+        for problem in plan["problems"]:
+            click.echo(problem["message"] if problem["exit_code"] == 2 else f"potq: error: {problem['message']}",
+                       err=True)
+        ctx.exit(max((problem["exit_code"] for problem in plan["problems"]), default=0))
 
     options = RunOptions(output_dir=Path(output_dir) if output_dir else None,
                          keep_uncompressed_weights=keep_uncompressed_weights, evaluate=not no_evaluation,

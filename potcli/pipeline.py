@@ -12,6 +12,7 @@ import openvino as ov
 from .algorithms import run_algorithms
 from .algorithms.accuracy_aware.target import AccuracyTarget
 from .algorithms.context import QuantizationState, RunContext
+from .algorithms.preview import preview_algorithms
 from .config.params import AlgorithmParams
 from .config.settings import RunConfig
 from .data.image_folder import ImageFolderLoader
@@ -24,13 +25,15 @@ from .engine.inspection import runtime_summary
 from .engine.latency import compare_latency
 from .errors import ConfigError
 from .graph.model_io import read_model, weights_file
+from .graph.queries import compute_operations
 from .graph.survey import survey_model
 from .graph.transform import compress_weights
 from .output.files import StagedOutputs, describe_file, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
 __all__ = ["Engine", "Session", "RunResult", "RunOptions", "QuantizeOptions", "quantize", "evaluate", "run_config",
-           "evaluate_config", "inspect_model", "read_model", "compress_weights", "save_model", "check_plugins"]
+           "evaluate_config", "plan_config", "inspect_model", "read_model", "compress_weights", "save_model",
+           "check_plugins"]
 
 log = logging.getLogger("potq")
 
@@ -154,6 +157,19 @@ def run_config(config: RunConfig, options: RunOptions = RunOptions()) -> RunResu
     timings["write_outputs"] = time.perf_counter() - tick
     log.debug("wrote %s", paths[f"{config.model.name}.xml"])
     return RunResult(state.status, paths, report)
+
+
+def plan_config(config: RunConfig, output_dir: Path | None = None) -> dict:
+    """What ``run_config`` would do (``potq run --dry-run``): the config and the model only; the DataLoader and
+    Metric are not loaded, no data is read, nothing is compiled or written."""
+    model = read_model(config.model.model, config.model.weights)
+    engine = config.engine
+    out_dir = Path(output_dir) if output_dir else default_output_dir(config)
+    return {"config": str(config.source.resolve()), "model": str(config.model.model),
+            "operations": len(model.get_ordered_ops()), "compute_operations": len(compute_operations(model)),
+            "data": str(engine.data_source) if engine.simplified else engine.data_loader, "metric": engine.metric,
+            "output_dir": str(out_dir.resolve()),
+            **preview_algorithms(model, config.compression.algorithms, str(config.source), "compression.algorithms")}
 
 
 def _measured_metrics(state: QuantizationState, session: Session, fp32: ov.Model, int8: ov.Model,

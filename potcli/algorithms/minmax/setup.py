@@ -6,9 +6,10 @@ import openvino as ov
 
 from ...config.params import QuantizationParams
 from ...config.presets import BoundEstimator, QuantizerSettings, with_mode
+from ...errors import ParamError
 from ...graph.placement import ActivationQuantizer, QuantizationPlan, plan_quantization
 from ...graph.queries import nodes_by_name, tensors_by_name
-from ...graph.scope import resolve_ignored_scope
+from ...graph.scope import IgnoredNodes, match_ignored_scope
 from ...rules import device_rules
 from ...statistics.streaming import TensorStatistic
 
@@ -30,10 +31,10 @@ class MinMaxSetup:
 
 def prepare_minmax(model: ov.Model, params: QuantizationParams) -> MinMaxSetup:
     """Plan the quantizers of ``model``; ParamError (at ``ignored...``) for scope entries matching nothing."""
-    rules = device_rules(params.target_device)
-    extra_ignored = _transformer_ignored_types(rules, params.target_device) if params.transformer else ()
-    ignored = resolve_ignored_scope(model, params.ignored, extra_ignored)
-    plan = plan_quantization(model, rules, ignored)
+    ignored, unmatched = ignored_nodes(model, params)
+    if unmatched:
+        raise ParamError.several(unmatched)
+    plan = plan_quantization(model, device_rules(params.target_device), ignored)
     tensors = tensors_by_name(model)
     ranks = {q.name: tensors[q.source].get_partial_shape().rank.get_length() for q in plan.activations}
     activations = _activation_settings(plan, params.activations, nodes_by_name(model), params.transformer)
@@ -43,6 +44,14 @@ def prepare_minmax(model: ov.Model, params: QuantizationParams) -> MinMaxSetup:
     weights = {w.name: params.weights for w in plan.weights}
     half_range = _half_range_quantizers(plan, params)
     return MinMaxSetup(plan, activations, weights, frozenset(half_range), ranks, bounds)
+
+
+def ignored_nodes(model: ov.Model, params: QuantizationParams) -> tuple[IgnoredNodes, list[tuple[str, str]]]:
+    """The nodes ``params.ignored`` (and ``model_type: transformer``) keep in floating point, and ``(path,
+    message)`` for every ignored-scope entry that matches no node."""
+    rules = device_rules(params.target_device)
+    extra_ignored = _transformer_ignored_types(rules, params.target_device) if params.transformer else ()
+    return match_ignored_scope(model, params.ignored, extra_ignored)
 
 
 def _transformer_ignored_types(rules: dict, target_device: str) -> tuple[str, ...]:
