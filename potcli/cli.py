@@ -162,6 +162,35 @@ def inspect(ctx, model, device, as_json, log_level):
 
 
 @cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(file_okay=False), default=None,
+              help="Calibration data: a folder of images (simplified mode) or of .npy/.npz samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Config file to write (default: <model stem>.yaml in the working folder).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@_log_level_option
+@click.pass_context
+def init(ctx, model, data, output, force, log_level):
+    """Write a commented starter config for MODEL (and a DataLoader skeleton unless --data is an image
+    folder) that potq validate accepts and potq run runs."""
+    _subcommand_log_level(ctx, log_level)
+    from .output.files import write_file_atomically
+    from .starter import starter_files
+
+    if data is not None and not Path(data).is_dir():
+        raise ConfigError([f"{data}: --data must be a folder"])
+    config_path = Path(output or f"{Path(model).stem}.yaml")
+    files = starter_files(Path(model), Path(data) if data else None, config_path)
+    existing = [path for path in files if path.exists()]
+    if existing and not force:
+        raise ConfigError([f"{path}: already exists; choose another --output or add --force" for path in existing])
+    for path, text in files.items():
+        write_file_atomically(path, text.encode())
+    click.echo(f"wrote {', '.join(str(path) for path in files)}")
+    click.echo(f"next: potq validate {config_path} && potq run {config_path} --dry-run && potq run {config_path}")
+
+
+@cli.command()
 @_log_level_option
 @click.pass_context
 def schema(ctx, log_level):

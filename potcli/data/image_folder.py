@@ -21,7 +21,7 @@ class ImageFolderLoader(DataLoader):
             raise ModelError(f"engine.type simplified reads images for a model with one input; this model has "
                              f"{len(model.inputs)} ({', '.join(p.get_any_name() for p in model.inputs)}): "
                              f"use a data_loader plugin")
-        self._files = _image_files(Path(data_source))
+        self._files = image_files(Path(data_source))
         shape = model.inputs[0].get_partial_shape()
         self._layout = layout or _model_layout(model) or LAYOUT_BY_RANK.get(len(shape) if shape.rank.is_static else 0)
         if self._layout is None or shape.rank.is_dynamic or len(shape) != len(self._layout):
@@ -49,7 +49,7 @@ class ImageFolderLoader(DataLoader):
         return (array[np.newaxis] if self._layout.startswith("N") else array), None
 
 
-def _image_files(source: Path) -> list[Path]:
+def image_files(source: Path) -> list[Path]:
     if source.is_dir():
         candidates = sorted(p for p in source.rglob("*") if p.is_file())
     else:

@@ -26,7 +26,8 @@ ALLOWED = {
     "algorithms": {"errors", "config", "rules", "statistics", "data", "graph", "engine", "output", "progress"},
     "pipeline": {"errors", "config", "data", "graph", "engine", "output", "algorithms", "progress"},
     "pot": {"errors", "config", "pipeline", "data.contracts"},
-    "cli": {"errors", "config", "pipeline", "output", "version", "progress"},
+    "starter": {"errors", "config", "data", "graph"},
+    "cli": {"errors", "config", "pipeline", "output", "version", "progress", "starter"},
     "__main__": {"cli"},
     "potcli": {"version"},  # __init__.py imports pot lazily, by name, on first use
 }
