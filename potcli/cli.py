@@ -86,6 +86,9 @@ def validate(ctx, configs, log_level):
               help="Keep weights in floating point behind their FakeQuantize instead of storing them as int8.")
 @click.option("--no-evaluation", is_flag=True,
               help="Do not measure the config's Metric on the FP32 and INT8 models after DefaultQuantization.")
+@click.option("--stats-cache", type=click.Path(file_okay=False), default=None,
+              help="Statistics cache folder (overrides compression.stats_cache): reruns that need the same "
+                   "statistics on the same data skip collecting them.")
 @click.option("--dry-run", is_flag=True,
               help="Only list what would be quantized, what is ignored and why, and the algorithms' steps: "
                    "no data is read, no plugin loaded, nothing written.")
@@ -93,7 +96,8 @@ def validate(ctx, configs, log_level):
 @_no_progress_option
 @_log_level_option
 @click.pass_context
-def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, dry_run, as_json, no_progress, log_level):
+def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, stats_cache, dry_run, as_json, no_progress,
+        log_level):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
     Ends with a summary on stdout (the report's "summary"). Exit 0 on success, 3 if AccuracyAwareQuantization
@@ -114,7 +118,8 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, dry_r
 
     options = RunOptions(output_dir=Path(output_dir) if output_dir else None,
                          keep_uncompressed_weights=keep_uncompressed_weights, evaluate=not no_evaluation,
-                         command_line=("potq", *ctx.obj["argv"]))
+                         command_line=("potq", *ctx.obj["argv"]),
+                         stats_cache=Path(stats_cache) if stats_cache else None)
     result = run_config(settings, options)
     summary = result.report["summary"]
     click.echo(json.dumps(summary, indent=2) if as_json else run_summary_text(summary))

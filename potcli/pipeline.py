@@ -13,6 +13,7 @@ from .algorithms import run_algorithms
 from .algorithms.accuracy_aware.target import AccuracyTarget
 from .algorithms.context import QuantizationState, RunContext
 from .algorithms.preview import preview_algorithms
+from .algorithms.statistics_cache import StatisticsCache
 from .config.params import AlgorithmParams
 from .config.settings import RunConfig
 from .data.image_folder import ImageFolderLoader
@@ -64,6 +65,7 @@ class RunOptions:
     keep_uncompressed_weights: bool = False
     evaluate: bool = True  # measure a configured Metric on the FP32 and the INT8 model for the report
     command_line: tuple[str, ...] | None = None  # recorded in report.json
+    stats_cache: Path | None = None  # statistics cache folder; overrides compression.stats_cache
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class QuantizeOptions:
     inplace_statistics: bool = True
     dump_dir: Path | None = None  # dump_intermediate_model
     timings: dict[str, float] = field(default_factory=dict)
+    stats_cache: StatisticsCache | None = None
 
 
 def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: Session,
@@ -87,7 +90,7 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
     ctx = RunContext(engine=session.engine, loader=session.loader, metric=session.metric,
                      inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
                      eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
-                     timings=options.timings)
+                     timings=options.timings, stats_cache=options.stats_cache)
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
@@ -124,7 +127,8 @@ def run_config(config: RunConfig, options: RunOptions = RunOptions()) -> RunResu
     quantize_options = QuantizeOptions(
         source=str(config.source), algorithms_path="compression.algorithms", model_name=config.model.name,
         inplace_statistics=config.compression.inplace_statistics,
-        dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None)
+        dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None,
+        stats_cache=_statistics_cache(options.stats_cache or config.compression.stats_cache))
     timings = quantize_options.timings
     tick = time.perf_counter()
     model = read_model(config.model.model, config.model.weights)
@@ -147,7 +151,9 @@ def run_config(config: RunConfig, options: RunOptions = RunOptions()) -> RunResu
         timings["total"] = time.perf_counter() - started
         outcome = RunOutcome(state.status, state.sections, state.fp32_nodes(), runtime, timings,
                              weights_compressed=not options.keep_uncompressed_weights, metrics=metrics,
-                             command_line=options.command_line)
+                             command_line=options.command_line,
+                             statistics_cache=quantize_options.stats_cache.counts()
+                             if quantize_options.stats_cache else None)
         report = build_report(outcome, config=config.resolved, config_file=describe_file(config.source),
                               inputs=_input_files(config),
                               outputs={"model": files[f"{config.model.name}.xml"],
@@ -170,6 +176,10 @@ def plan_config(config: RunConfig, output_dir: Path | None = None) -> dict:
             "data": str(engine.data_source) if engine.simplified else engine.data_loader, "metric": engine.metric,
             "output_dir": str(out_dir.resolve()),
             **preview_algorithms(model, config.compression.algorithms, str(config.source), "compression.algorithms")}
+
+
+def _statistics_cache(directory: Path | None) -> StatisticsCache | None:
+    return StatisticsCache(directory) if directory is not None else None
 
 
 def _measured_metrics(state: QuantizationState, session: Session, fp32: ov.Model, int8: ov.Model,

@@ -15,7 +15,7 @@ from .channel_alignment.algorithm import align_if_possible
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
-from .sampling import gather_statistics
+from .sampling import cache_prefetch, gather_statistics
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,18 @@ def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
     state = align_if_possible(state, params.sampling, ctx)  # keeps node names: the plan still holds
     plan = plan_default_quantization(state, setup, params)
     collected = gather_statistics(state.model, plan.statistics(), params.sampling, ctx,
-                                  record_shapes=plan.bias.shapes())
+                                  record_shapes=plan.bias.shapes(), prefetch=prefetch_statistics(state, params, ctx))
     return finish_default_quantization(state, plan, collected, ctx)
+
+
+def prefetch_statistics(state: QuantizationState, params: AlgorithmParams,
+                        ctx: RunContext) -> tuple[set[TensorStatistic], set[str]]:
+    """What DefaultQuantization of ``state`` would need under the parameter sets a rerun may try."""
+    def needs(variant: AlgorithmParams):
+        plan = plan_default_quantization(state, prepare_quantization(state, variant), variant)
+        return plan.statistics(), plan.bias.shapes()
+
+    return cache_prefetch(params, ctx, needs)
 
 
 def plan_default_quantization(state: QuantizationState, setup: MinMaxSetup,

@@ -45,6 +45,7 @@ class CompressionSection:
     inplace_statistics: bool
     dump_intermediate_model: bool
     algorithms: tuple[AlgorithmParams, ...]
+    stats_cache: Path | None  # statistics cache folder
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,15 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
         inplace_statistics=comp_cfg["inplace_statistics"],
         dump_intermediate_model=comp_cfg["dump_intermediate_model"],
         algorithms=algorithms,
+        stats_cache=base / comp_cfg["stats_cache"] if comp_cfg["stats_cache"] else None,
     )
     resolved = {**config, "model": {**model_cfg, "model_name": model.name, "model": str(model.model),
                                     **({"weights": str(weights)} if weights else {})},
                 "engine": expand_config_dir(engine_cfg, base)}
     if data_source is not None:
         resolved["engine"]["data_source"] = str(data_source)
+    if compression.stats_cache is not None:
+        resolved["compression"] = {**comp_cfg, "stats_cache": str(compression.stats_cache)}
     return RunConfig(source=source, model=model, engine=engine, compression=compression, resolved=resolved)
 
 

@@ -113,6 +113,16 @@ def _checked_array(value, spec: InputSpec, index: int) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=spec.dtype)
 
 
+def update_sample_digest(digest, index: int, inputs: dict[str, np.ndarray]) -> None:
+    """Add one prepared sample (model inputs by name) to a hashlib ``digest``: the statistics cache's proof
+    that a later run read the same data."""
+    digest.update(str(index).encode())
+    for name in sorted(inputs):
+        array = np.ascontiguousarray(inputs[name])
+        digest.update(f"|{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.reshape(-1).view(np.uint8))
+
+
 def prepared_sample(loader, index: int, specs: list[InputSpec]) -> tuple[dict[str, np.ndarray], object]:
     """``(model inputs, annotation)`` of ``loader[index]``, checked; from the cache if ``loader`` keeps one."""
     if isinstance(loader, CachedLoader):

@@ -102,6 +102,13 @@ def _latency_lines(value: dict) -> list[tuple[str, str]]:
     return lines
 
 
+def _cache_lines(value: dict) -> list[tuple[str, str]]:
+    recomputed = [f"{value[kind]} {kind}" for kind in ("stale", "rejected") if value[kind]]
+    text = f"{value['reused']} statistics reused, {value['collected']} collected"
+    return [("statistics cache", text + (f" ({', '.join(recomputed)})" if recomputed else "")
+             + f" in {shown_path(value['directory'])}")]
+
+
 def _seconds(report: dict) -> dict:
     return report["timings_seconds"]
 
@@ -136,9 +143,7 @@ RUN_ROWS = (
     Row("accuracy_aware", _accuracy_aware, _accuracy_aware_lines),
     Row("weights_size", _size, _size_lines),
     Row("latency", _latency, _latency_lines),
-    Row("statistics_cache", lambda report: report.get("statistics_cache"),
-        lambda value: [("statistics cache", f"{value['reused']} reused, {value['collected']} collected "
-                                            f"({shown_path(value['directory'])})")]),
+    Row("statistics_cache", lambda report: report.get("statistics_cache"), _cache_lines),
     Row("seconds", _seconds, _seconds_lines),
     Row("outputs", _outputs, _outputs_lines),
 )
