@@ -111,7 +111,7 @@ def run(ctx, config, output_dir, keep_uncompressed_weights, no_evaluation, stats
     if dry_run:
         plan = plan_config(settings, Path(output_dir) if output_dir else None)
         click.echo(json.dumps(plan, indent=2) if as_json else plan_text(plan))
-        for problem in plan["problems"]:
+        for problem in plan["problems"]:  # printed as main() prints them: config problems (exit 2) bare
             click.echo(problem["message"] if problem["exit_code"] == 2 else f"potq: error: {problem['message']}",
                        err=True)
         ctx.exit(max((problem["exit_code"] for problem in plan["problems"]), default=0))
