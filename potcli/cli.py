@@ -21,10 +21,23 @@ from .config.command_line import output_dir as pot_output_dir
 from .config.schema import config_schema_text
 from .data.plugins import describe_reference
 from .errors import ConfigError, Interrupted, PotqError, shortened
+from .output.inspection_text import inspect_text
+from .output.plan_text import plan_text
+from .output.summary import eval_summary_text, run_summary_text
+from .progress import set_enabled as set_progress
 
 log = logging.getLogger("potq")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 EXIT_TARGET_NOT_REACHED = 3  # maximal_drop, or a threshold of the INT8-vs-FP32 output check
+
+
+def _json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (for CI).")(func)
+
+
+def _no_progress_option(func):
+    return click.option("--no-progress", is_flag=True,
+                        help="No progress bars (on a terminal) or progress lines (in logs) on stderr.")(func)
 
 
 def _log_level_option(func):
@@ -38,7 +51,7 @@ def _log_level_option(func):
 @click.pass_context
 def cli(ctx, log_level):
     """Post-training INT8 quantization of OpenVINO models, driven by POT-style configs."""
-    ctx.obj = {"log_level": log_level or "info"}
+    ctx.ensure_object(dict)["log_level"] = log_level or "info"
     _configure_logging(ctx.obj["log_level"])
 
 
@@ -129,18 +142,30 @@ def _pot_options(func):
               help="Exit 3 if the INT8 outputs' cosine similarity to FP32 is below this (compression.output_check).")
 @click.option("--min-sqnr-db", type=float, default=None,
               help="Exit 3 if the INT8 outputs' SQNR against FP32 is below this many dB.")
+@click.option("--no-evaluation", is_flag=True,
+              help="Do not measure the config's Metric on the FP32 and INT8 models after DefaultQuantization.")
+@click.option("--stats-cache", type=click.Path(file_okay=False), default=None,
+              help="Statistics cache folder (overrides compression.stats_cache): reruns that need the same "
+                   "statistics on the same data skip collecting them.")
+@click.option("--dry-run", is_flag=True,
+              help="Only list what would be quantized, what is ignored and why, and the algorithms' steps: "
+                   "no data is read, no plugin loaded, nothing written.")
+@_json_option
+@_no_progress_option
 @_pot_options
 @_log_level_option
 @click.pass_context
-def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr_db, log_level,
-        config_option, **pot):
+def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr_db, no_evaluation,
+        stats_cache, dry_run, as_json, no_progress, log_level, config_option, **pot):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
-    POT's command line works too: -c CONFIG, or -q default|accuracy_aware -m MODEL.xml with an engine. Exit 0 on
-    success, 3 if AccuracyAwareQuantization could not reach maximal_drop or the INT8-vs-FP32 output check missed a
-    threshold (the model is still written and report.json says why).
+    POT's command line works too: -c CONFIG, or -q default|accuracy_aware -m MODEL.xml with an engine. Ends with a
+    summary on stdout (the report's "summary"). Exit 0 on success, 3 if AccuracyAwareQuantization could not reach
+    maximal_drop or the INT8-vs-FP32 output check missed a threshold (the model is still written and report.json
+    says why).
     """
     _subcommand_log_level(ctx, log_level)
+    set_progress(not no_progress)
     if config and config_option:
         raise ConfigError.at("potq run", "-c", "give the config once, as CONFIG or as -c CONFIG")
     if output and output_dir:
@@ -151,12 +176,24 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
                      max_drop=pot["max_drop"], evaluate=pot["evaluate"], direct_dump=pot["direct_dump"],
                      output_dir=output_dir, pot_style=bool(config_option or pot["quantize"]))
     settings = with_output_thresholds(settings_from_flags(flags), min_cosine, min_sqnr_db)
-    from .pipeline import evaluate_config, run_config  # OpenVINO loads only for the commands that run models
+    out_dir = Path(output) if output else pot_output_dir(settings, flags)
+    from .pipeline import RunOptions, evaluate_config, plan_config, run_config  # OpenVINO loads only here
+
+    if dry_run:
+        plan = plan_config(settings, out_dir)
+        _echo(json.dumps(plan, indent=2) if as_json else plan_text(plan))
+        for problem in plan["problems"]:  # printed as main() prints them: config problems (exit 2) bare
+            click.echo(problem["message"] if problem["exit_code"] == 2 else f"potq: error: {problem['message']}",
+                       err=True)
+        ctx.exit(max((problem["exit_code"] for problem in plan["problems"]), default=0))
 
     _note_threads_before_plugins()
-
-    result = run_config(settings, Path(output) if output else pot_output_dir(settings, flags),
-                        keep_uncompressed_weights)
+    options = RunOptions(output_dir=out_dir, keep_uncompressed_weights=keep_uncompressed_weights,
+                         evaluate=not no_evaluation, command_line=("potq", *ctx.obj["argv"]),
+                         stats_cache=Path(stats_cache) if stats_cache else None)
+    result = run_config(settings, options)
+    summary = result.report["summary"]
+    _echo(json.dumps(summary, indent=2) if as_json else run_summary_text(summary))
     if flags.evaluate:
         _print_metrics(evaluate_config(settings, result.files[f"{settings.model.name}.xml"]))
     ctx.exit(EXIT_TARGET_NOT_REACHED if result.status != "ok" else 0)
@@ -167,12 +204,15 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False), default=None,
               help="IR (.xml) or ONNX model to evaluate instead of the config's model.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              help="Also write the metrics as JSON to this file ('-': to stdout, instead of the metric lines).")
+              help="Also write the metrics as JSON to this file ('-': to stdout, the table then goes to stderr).")
+@_json_option
+@_no_progress_option
 @_log_level_option
 @click.pass_context
-def eval_command(ctx, config, model_path, output, log_level):
+def eval_command(ctx, config, model_path, output, as_json, no_progress, log_level):
     """Print the metric(s) of a model with the config's DataLoader and Metric."""
     _subcommand_log_level(ctx, log_level)
+    set_progress(not no_progress)
     settings = load_config(config)
     from .output.files import write_file_atomically
     from .output.targets import replaceable
@@ -185,13 +225,60 @@ def eval_command(ctx, config, model_path, output, log_level):
     if to_file:  # refused before the evaluation, not after it
         refuse_overwriting_inputs(settings, [Path(output)], "-o/--output file", model)
         replaceable(Path(output), follow_links=True)
-    metrics = evaluate_config(settings, model)
-    text = json.dumps(metrics, indent=2) + "\n"
-    _print_metrics(metrics, to_stderr=output == "-")
-    if output == "-":
+    result = evaluate_config(settings, model)
+    text = json.dumps(result, indent=2) + "\n"
+    if output == "-":  # the JSON goes to stdout, the table out of its way
+        _echo(eval_summary_text(result), err=True)
         click.echo(text, nl=False)
-    elif to_file:
+    else:
+        _echo(text.rstrip("\n") if as_json else eval_summary_text(result))
+    if to_file:
         write_file_atomically(Path(output), text.encode())
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--device", default="CPU", show_default=True, help="Device whose runtime precisions are read.")
+@_json_option
+@_log_level_option
+@click.pass_context
+def inspect(ctx, model, device, as_json, log_level):
+    """Look inside any IR (potq's, NNCF's, POT's, a plain FP32 one): FakeQuantize and what they feed, weights
+    by stored type, compute operations left in floating point, and what the CPU plugin really runs in INT8."""
+    _subcommand_log_level(ctx, log_level)
+    from .pipeline import inspect_model
+
+    result = inspect_model(Path(model), device)
+    _echo(json.dumps(result, indent=2) if as_json else inspect_text(result))
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(file_okay=False), default=None,
+              help="Calibration data: a folder of images (simplified mode) or of .npy/.npz samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Config file to write (default: <model stem>.yaml in the working folder).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@_log_level_option
+@click.pass_context
+def init(ctx, model, data, output, force, log_level):
+    """Write a commented starter config for MODEL (and a DataLoader skeleton unless --data is an image
+    folder) that potq validate accepts and potq run runs."""
+    _subcommand_log_level(ctx, log_level)
+    from .output.files import write_file_atomically
+    from .starter import starter_files
+
+    if data is not None and not Path(data).is_dir():
+        raise ConfigError([f"{data}: --data must be a folder"])
+    config_path = Path(output or f"{Path(model).stem}.yaml")
+    files = starter_files(Path(model), Path(data) if data else None, config_path)
+    existing = [path for path in files if path.exists()]
+    if existing and not force:
+        raise ConfigError([f"{path}: already exists; choose another --output or add --force" for path in existing])
+    for path, text in files.items():
+        write_file_atomically(path, text.encode())
+    click.echo(f"wrote {', '.join(str(path) for path in files)}")
+    click.echo(f"next: potq validate {config_path} && potq run {config_path} --dry-run && potq run {config_path}")
 
 
 @cli.command()
@@ -201,6 +288,11 @@ def schema(ctx, log_level):
     """Print the config JSON Schema (for editors and CI)."""
     _subcommand_log_level(ctx, log_level)
     click.echo(config_schema_text(), nl=False)
+
+
+def _echo(text: str, err: bool = False) -> None:
+    """Print a table: file names that are not UTF-8 (held as surrogates) show as U+FFFD instead of failing."""
+    click.echo(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), err=err)
 
 
 def _print_metrics(evaluation: dict, to_stderr: bool = False) -> None:
@@ -215,6 +307,7 @@ def _configure_logging(level: str) -> None:
     log.handlers[:] = [handler]
     log.setLevel(level.upper())
     log.propagate = False
+    logging.getLogger("potq.algorithms").setLevel("DEBUG" if level == "debug" else "WARNING")  # the summary says it
     if level == "debug":
         logging.root.removeFilter(_not_telemetry)
     else:
@@ -258,10 +351,11 @@ def entry_point() -> None:
 
 def main(argv=None) -> int:
     """Run the ``potq`` command line ``argv`` (default: sys.argv) and return its exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
     previous = {sig: signal.signal(sig, _raise_interrupted) for sig in INTERRUPTING
                 if signal.getsignal(sig) is not signal.SIG_IGN}  # nohup and background jobs keep ignoring them
-    try:
-        code = cli.main(args=argv, prog_name="potq", standalone_mode=False)
+    try:  # obj["argv"]: the command line that report.json records
+        code = cli.main(args=args, prog_name="potq", standalone_mode=False, obj={"argv": tuple(args)})
     except click.exceptions.Exit as e:
         code = e.exit_code
     except click.ClickException as e:
@@ -290,6 +384,7 @@ def main(argv=None) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        set_progress(True)  # --no-progress is for this command only (main may run again in one process)
     return code or 0
 
 

@@ -13,10 +13,14 @@ from pathlib import Path
 import openvino as ov
 
 from .algorithms import run_algorithms
+from .algorithms.accuracy_aware.target import AccuracyTarget
 from .algorithms.context import QuantizationState, RunContext
+from .algorithms.preview import preview_algorithms
+from .algorithms.statistics_cache import StatisticsCache
 from .config.params import AlgorithmParams
 from .config.settings import CompressionSection, OutputCheck, RunConfig
 from .data.image_folder import ImageFolderLoader
+from .data.metric_calls import metric_directions
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
 from .data.samples import ItemReader, dataset_length, input_specs, prepared_sample, sample_indices
 from .engine.evaluation import Evaluation
@@ -27,13 +31,15 @@ from .engine.inspection import runtime_summary
 from .engine.latency import compare_latency
 from .errors import ConfigError, Interrupted
 from .graph.model_io import read_model, weights_file
-from .graph.queries import count_operations
+from .graph.queries import compute_operations, count_operations
+from .graph.survey import survey_model
 from .graph.transform import compress_weights
 from .output.files import StagedOutputs, describe_file, prepare_output_folder, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
-__all__ = ["Engine", "Session", "RunResult", "QuantizeOptions", "quantize", "evaluate", "evaluate_per_sample",
-           "run_config", "evaluate_config", "read_model", "compress_weights", "save_model", "check_plugins"]
+__all__ = ["Engine", "Session", "RunResult", "RunOptions", "QuantizeOptions", "quantize", "evaluate",
+           "evaluate_per_sample", "run_config", "evaluate_config", "plan_config", "inspect_model", "read_model",
+           "compress_weights", "save_model", "check_plugins"]
 
 log = logging.getLogger("potq")
 REPORT = "report.json"
@@ -63,6 +69,17 @@ class RunResult:
 
 
 @dataclass(frozen=True)
+class RunOptions:
+    """How ``potq run`` runs a config, beyond the config itself."""
+
+    output_dir: Path | None = None  # default: results/<model_name>/
+    keep_uncompressed_weights: bool = False
+    evaluate: bool = True  # measure a configured Metric on the FP32 and the INT8 model for the report
+    command_line: tuple[str, ...] | None = None  # recorded in report.json
+    stats_cache: Path | None = None  # statistics cache folder; overrides compression.stats_cache
+
+
+@dataclass(frozen=True)
 class QuantizeOptions:
     """How a quantization is run and where its messages point, beyond the algorithms' own params."""
 
@@ -72,6 +89,7 @@ class QuantizeOptions:
     inplace_statistics: bool = True
     dump_dir: Path | None = None  # dump_intermediate_model
     timings: dict[str, float] = field(default_factory=dict)
+    stats_cache: StatisticsCache | None = None
 
 
 def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: Session,
@@ -83,22 +101,24 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
     ctx = RunContext(engine=session.engine, loader=session.loader, metric=session.metric,
                      inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
                      eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
-                     timings=options.timings, postprocess=session.postprocess)
+                     timings=options.timings, postprocess=session.postprocess, stats_cache=options.stats_cache)
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
-def evaluate(model: ov.Model, session: Session, indices: Sequence[int] | None = None) -> dict[str, float]:
+def evaluate(model: ov.Model, session: Session, indices: Sequence[int] | None = None,
+             description: str = "Evaluation") -> dict[str, float]:
     """The Metric's average values for ``model`` over the whole dataset (or ``indices``)."""
-    return evaluate_per_sample(model, session, indices, per_sample=False)[1].metrics
+    return evaluate_per_sample(model, session, indices, per_sample=False, description=description)[1].metrics
 
 
 def evaluate_per_sample(model: ov.Model, session: Session, indices: Sequence[int] | None = None,
-                        per_sample: bool = True) -> tuple[Sequence[int], Evaluation]:
+                        per_sample: bool = True, description: str = "Evaluation") -> tuple[Sequence[int], Evaluation]:
     """The samples evaluated and the Metric's values on them (with its per-sample ``value`` after each)."""
     if indices is None:
         indices = range(dataset_length(session.loader))
     return indices, evaluate_metric(session.engine, model, session.loader, session.metric, indices,
-                                    session.eval_requests, per_sample, postprocess=session.postprocess)
+                                    session.eval_requests, per_sample, description=description,
+                                    postprocess=session.postprocess)
 
 
 def save_model(model: ov.Model, out_dir: Path, model_name: str) -> dict[str, Path]:
@@ -118,22 +138,22 @@ def default_output_dir(config: RunConfig) -> Path:
     return Path("results") / config.model.name
 
 
-def run_config(config: RunConfig, output_dir: Path | None = None, keep_uncompressed_weights: bool = False) -> RunResult:
+def run_config(config: RunConfig, options: RunOptions = RunOptions()) -> RunResult:
     """Quantize as ``config`` says and write ``<model_name>.xml/.bin`` and ``report.json`` to ``output_dir``.
 
     Refuses, before any work, outputs that would replace an input and a model that looks already quantized.
     """
-    out_dir = Path(output_dir) if output_dir else default_output_dir(config)
+    out_dir = Path(options.output_dir) if options.output_dir else default_output_dir(config)
     names = [f"{config.model.name}.xml", f"{config.model.name}.bin", REPORT]
     refuse_overwriting_inputs(config, [out_dir / name for name in names], "--output-dir (or model.model_name)")
     prepare_output_folder(out_dir, names)
     staged = StagedOutputs(out_dir)
     try:
-        result = _quantize_and_write(config, staged, keep_uncompressed_weights)
+        result = _quantize_and_write(config, staged, options)
     except Interrupted as e:
         raise e.with_detail(f"it came after the new results were written to {out_dir}" if staged.committed else
                             "earlier outputs were left as they were") from None
-    log.info("wrote %s", result.files[names[0]])
+    log.debug("wrote %s", result.files[names[0]])  # the summary lists the files
     return result
 
 
@@ -158,32 +178,33 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _quantize_and_write(config: RunConfig, staged: StagedOutputs, keep_uncompressed_weights: bool) -> RunResult:
+def _quantize_and_write(config: RunConfig, staged: StagedOutputs, options: RunOptions) -> RunResult:
     started = time.perf_counter()
     out_dir = staged.out_dir
-    options = QuantizeOptions(source=str(config.source), algorithms_path="compression.algorithms",
-                              model_name=config.model.name,
-                              inplace_statistics=config.compression.inplace_statistics,
-                              dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None)
-    timings = options.timings
+    quantize_options = QuantizeOptions(
+        source=str(config.source), algorithms_path="compression.algorithms", model_name=config.model.name,
+        inplace_statistics=config.compression.inplace_statistics,
+        dump_dir=out_dir / "intermediate" if config.compression.dump_intermediate_model else None,
+        stats_cache=_statistics_cache(options.stats_cache or config.compression.stats_cache))
+    timings = quantize_options.timings
     tick = time.perf_counter()
     model = read_model(config.model.model, config.model.weights)
     timings["read_model"] = time.perf_counter() - tick
     if not config.compression.requantize:
         _refuse_quantized(model, config)
     session = _session(config, model)
-    state = quantize(model, config.compression.algorithms, session, options)
+    state = quantize(model, config.compression.algorithms, session, quantize_options)
     _say_model_family(state)
     tick = time.perf_counter()
-    final = state.model if keep_uncompressed_weights else compress_weights(state.model)
+    final = state.model if options.keep_uncompressed_weights else compress_weights(state.model)
     timings["compress_weights"] = time.perf_counter() - tick
     tick = time.perf_counter()
     runtime = runtime_summary(session.engine, final)
     timings["runtime_check"] = time.perf_counter() - tick
-    log.info("%d of %d compute layers run in INT8 on CPU", runtime["int8_compute_layers"], runtime["compute_layers"])
     tick = time.perf_counter()
     runtime["latency"] = compare_latency(session.engine, model, final)
     timings["latency"] = time.perf_counter() - tick
+    metrics = _measured_metrics(state, session, model, final, timings) if options.evaluate else None
     tick = time.perf_counter()
     check = check_outputs(model, final, session, config.compression)
     timings["output_check"] = time.perf_counter() - tick
@@ -193,7 +214,10 @@ def _quantize_and_write(config: RunConfig, staged: StagedOutputs, keep_uncompres
         files = staged.save_model(final, config.model.name)
         timings["total"] = time.perf_counter() - started
         outcome = RunOutcome(status, state.sections, state.fp32_nodes(), runtime, check, timings,
-                             weights_compressed=not keep_uncompressed_weights)
+                             weights_compressed=not options.keep_uncompressed_weights, metrics=metrics,
+                             command_line=options.command_line,
+                             statistics_cache=quantize_options.stats_cache.counts()
+                             if quantize_options.stats_cache else None)
         config_file = describe_file(config.source) if config.source.is_file() else None  # -q: no config file
         report = build_report(outcome, config=config.resolved, config_file=config_file,
                               inputs=_input_files(config),
@@ -228,7 +252,7 @@ def check_outputs(fp32: ov.Model, int8: ov.Model, session: Session, compression:
     if settings.min_sqnr_db is not None and result["sqnr_db"] < settings.min_sqnr_db:
         failed.append(f"SQNR {result['sqnr_db']:.1f} dB < min_sqnr_db {settings.min_sqnr_db}")
     where = f"{len(indices)} {'held-out' if held_out else 'calibration'} samples"
-    log.info("INT8 vs FP32 on %s: cosine %.4f, SQNR %.1f dB (worst output %r)", where, result["cosine"],
+    log.debug("INT8 vs FP32 on %s: cosine %.4f, SQNR %.1f dB (worst output %r)", where, result["cosine"],
              result["sqnr_db"], result["worst_output"])
     if failed:
         log.error("INT8 vs FP32 check failed: %s", "; ".join(failed))
@@ -256,6 +280,45 @@ def _refuse_quantized(model: ov.Model, config: RunConfig) -> None:
                                                                 f"compression.requantize: true if that is intended")
 
 
+def plan_config(config: RunConfig, output_dir: Path | None = None) -> dict:
+    """What ``run_config`` would do (``potq run --dry-run``): the config and the model only; the DataLoader and
+    Metric are not loaded, no data is read, nothing is compiled or written."""
+    model = read_model(config.model.model, config.model.weights)
+    engine = config.engine
+    out_dir = Path(output_dir) if output_dir else default_output_dir(config)
+    return {"config": str(config.source.resolve()), "model": str(config.model.model),
+            "operations": len(model.get_ordered_ops()), "compute_operations": len(compute_operations(model)),
+            "data": str(engine.data_source) if engine.simplified else engine.data_loader, "metric": engine.metric,
+            "output_dir": str(out_dir.resolve()),
+            **preview_algorithms(model, config.compression.algorithms, str(config.source), "compression.algorithms")}
+
+
+def _statistics_cache(directory: Path | None) -> StatisticsCache | None:
+    return StatisticsCache(directory) if directory is not None else None
+
+
+def _measured_metrics(state: QuantizationState, session: Session, fp32: ov.Model, int8: ov.Model,
+                      timings: dict[str, float]) -> dict | None:
+    """The Metric on the FP32 and the INT8 model: AccuracyAwareQuantization's own measurements, or (any other
+    algorithm, with a Metric configured) both models evaluated on the whole dataset."""
+    aaq = next((s for s in state.sections if s["algorithm"] == "AccuracyAwareQuantization"), None)
+    if aaq is not None:
+        result = aaq["result"]
+        return {"source": "AccuracyAwareQuantization", "samples": aaq["evaluation_samples"],
+                "fp32": aaq["baseline"], "int8": {name: result["metrics"][name] for name in aaq["baseline"]},
+                "drop": result["drop"]}
+    if session.metric is None:
+        return None
+    indices = list(range(dataset_length(session.loader)))
+    values = {}
+    for label, model in (("fp32", fp32), ("int8", int8)):
+        tick = time.perf_counter()
+        values[label] = evaluate(model, session, indices, f"{label.upper()} evaluation")
+        timings[f"{label} evaluation"] = time.perf_counter() - tick
+    target = AccuracyTarget(metric_directions(session.metric), values["fp32"], maximal_drop=0.0, relative=False)
+    return {"source": "evaluation", "samples": len(indices), **values, "drop": target.drops(values["int8"])}
+
+
 def _input_files(config: RunConfig) -> dict:
     inputs = {"model": describe_file(config.model.model)}
     weights = weights_file(config.model.model, config.model.weights)
@@ -268,12 +331,27 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     """Metrics of the config's model (or ``model_path``) over the whole dataset of the config's DataLoader."""
     if config.engine.metric is None:
         raise ConfigError.at(str(config.source), "engine.metric", "potq eval needs a Metric plugin here")
+    started = time.perf_counter()
     model_file = model_path or config.model.model
     model = read_model(model_file, None if model_path else config.model.weights)
     session = _session(config, model)
     indices = range(dataset_length(session.loader))
-    return {"model": str(Path(model_file).resolve()), "samples": len(indices),
-            "metrics": evaluate(model, session, indices)}
+    tick = time.perf_counter()
+    metrics = evaluate(model, session, indices)
+    ended = time.perf_counter()
+    return {"model": str(Path(model_file).resolve()), "samples": len(indices), "metrics": metrics,
+            "timings_seconds": {"evaluation": round(ended - tick, 4), "total": round(ended - started, 4)}}
+
+
+def inspect_model(model_path: Path, device: str = "CPU") -> dict:
+    """What any IR (potq's, NNCF's, POT's, a plain FP32 one) holds, and what ``device`` really runs in INT8."""
+    model = read_model(model_path)
+    files = {"model": str(Path(model_path).resolve())}
+    weights = weights_file(model_path)
+    if weights is not None:
+        files["weights"] = str(weights.resolve())
+    return {"files": {role: {"path": path, "bytes": Path(path).stat().st_size} for role, path in files.items()},
+            "graph": survey_model(model), "runtime": runtime_summary(Engine(device), model)}
 
 
 def _session(config: RunConfig, model: ov.Model) -> Session:

@@ -20,7 +20,9 @@ ALGORITHMS = {
     "AccuracyAwareQuantization": run_accuracy_aware,
     "SmoothQuant": run_smooth_quant,
 }
-log = logging.getLogger("potq")
+# POT logged each algorithm's start and end at INFO, and its API users see them after init_logger(); potq run
+# prints a summary instead and keeps these quiet below debug (cli._configure_logging).
+log = logging.getLogger("potq.algorithms")
 
 
 def run_algorithms(state: QuantizationState, algorithms, ctx: RunContext, source: str,

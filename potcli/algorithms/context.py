@@ -11,6 +11,7 @@ from ..engine.inference import Engine
 from ..graph.placement import QuantizationPlan
 from ..output.files import write_model_outputs
 from ..statistics.ranges import FQParams
+from .statistics_cache import StatisticsCache
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class RunContext:
     dump_dir: Path | None = None  # dump_intermediate_model
     timings: dict[str, float] = field(default_factory=dict)
     postprocess: Callable | None = None  # POT's IEEngine.postprocess_output, applied before the Metric
+    stats_cache: StatisticsCache | None = None  # --stats-cache / compression.stats_cache
 
     def dump(self, model: ov.Model, tag: str) -> None:
         """With dump_intermediate_model, write ``model`` as ``<dump_dir>/<model_name>_<tag>.xml/.bin``."""

@@ -16,7 +16,7 @@ from .channel_alignment.algorithm import align_if_possible
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
-from .sampling import gather_statistics
+from .sampling import cache_prefetch, gather_statistics
 from .smooth_quant.algorithm import smooth_quantized_layers
 
 
@@ -35,7 +35,7 @@ def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
     state, setup = prepare_model(state, params, ctx)
     plan = plan_default_quantization(state, setup, params)
     collected = gather_statistics(state.model, plan.statistics(), params.sampling, ctx,
-                                  record_shapes=plan.bias.shapes())
+                                  record_shapes=plan.bias.shapes(), prefetch=prefetch_statistics(state, params, ctx))
     return finish_default_quantization(state, plan, collected, ctx)
 
 
@@ -48,6 +48,16 @@ def prepare_model(state: QuantizationState, params: AlgorithmParams,
         state = smooth_quantized_layers(state, setup.plan, params.smoothing.alpha, params.sampling, ctx)
         setup = prepare_quantization(state, params)  # quantizers now read the smoothed activations
     return state, setup
+
+
+def prefetch_statistics(state: QuantizationState, params: AlgorithmParams,
+                        ctx: RunContext) -> tuple[set[TensorStatistic], set[str]]:
+    """What DefaultQuantization of ``state`` would need under the parameter sets a rerun may try."""
+    def needs(variant: AlgorithmParams):
+        plan = plan_default_quantization(state, prepare_quantization(state, variant), variant)
+        return plan.statistics(), plan.bias.shapes()
+
+    return cache_prefetch(params, ctx, needs)
 
 
 def plan_default_quantization(state: QuantizationState, setup: MinMaxSetup,

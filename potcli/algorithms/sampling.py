@@ -1,11 +1,14 @@
-"""Statistics passes with POT's sampling parameters (stat_subset_size, shuffle_data, seed, stat_batch_size)."""
+"""Statistics passes with POT's sampling parameters (stat_subset_size, shuffle_data, seed, stat_batch_size),
+through the statistics cache when the run has one."""
 import openvino as ov
 
-from ..config.params import Sampling
+from ..config.params import AlgorithmParams, Sampling
 from ..data.samples import dataset_length, sample_indices
 from ..engine.collector import CollectedStatistics, collect_statistics
+from ..errors import PotqError
 from ..statistics.streaming import TensorStatistic
 from .context import RunContext
+from .statistics_cache import StatisticsPass, rerun_variants
 
 
 def statistics_indices(sampling: Sampling, ctx: RunContext) -> list[int]:
@@ -13,9 +16,39 @@ def statistics_indices(sampling: Sampling, ctx: RunContext) -> list[int]:
 
 
 def gather_statistics(model: ov.Model, statistics: set[TensorStatistic], sampling: Sampling, ctx: RunContext,
-                      record_shapes=()) -> CollectedStatistics:
-    """One pass over the statistics subset of ``sampling`` collecting every statistic asked for."""
+                      record_shapes=(), prefetch: tuple[set[TensorStatistic], set[str]] = (set(), set())
+                      ) -> CollectedStatistics:
+    """One pass over the statistics subset of ``sampling`` collecting every statistic asked for.
+
+    :param prefetch: statistics and shapes a rerun with other settings would need; with a statistics cache,
+        a pass that runs collects and stores them too (without one they are ignored).
+    """
+    indices = statistics_indices(sampling, ctx)
+
+    def collect(wanted, shapes, digest=None) -> CollectedStatistics:
+        return collect_statistics(ctx.engine, model, wanted, ctx.loader, indices, ctx.inplace_statistics,
+                                  ctx.stat_requests, shapes, batch_size=sampling.batch_size, digest=digest)
+
     with ctx.timed("statistics"):
-        return collect_statistics(ctx.engine, model, statistics, ctx.loader, statistics_indices(sampling, ctx),
-                                  ctx.inplace_statistics, ctx.stat_requests, record_shapes,
-                                  batch_size=sampling.batch_size)
+        if ctx.stats_cache is None:
+            return collect(statistics, record_shapes)
+        request = StatisticsPass(model, frozenset(statistics), frozenset(record_shapes), tuple(indices),
+                                 sampling.batch_size, ctx.inplace_statistics)
+        return ctx.stats_cache.gather(ctx.loader, request, collect, frozenset(prefetch[0]), frozenset(prefetch[1]))
+
+
+def cache_prefetch(params: AlgorithmParams, ctx: RunContext, needs) -> tuple[set[TensorStatistic], set[str]]:
+    """With a statistics cache: the union of ``needs(variant)`` (statistics, shapes) over
+    ``rerun_variants(params)``, for ``gather_statistics``'s ``prefetch``. Nothing without a cache."""
+    statistics: set[TensorStatistic] = set()
+    shapes: set[str] = set()
+    if ctx.stats_cache is None:
+        return statistics, shapes
+    for variant in rerun_variants(params):
+        try:
+            more, more_shapes = needs(variant)
+        except PotqError:  # a variant this model cannot have (nothing left to quantize, a bad grid)
+            continue
+        statistics |= more
+        shapes |= set(more_shapes)
+    return statistics, shapes

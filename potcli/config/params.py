@@ -132,6 +132,10 @@ class AlgorithmParams:
         activations = {**self.config.get("activations", {}), "range_estimator": estimator}
         return algorithm_params(self.name, {**self.config, "activations": activations}, self.defaults)
 
+    def without_ignored_scope(self) -> "AlgorithmParams":
+        return algorithm_params(self.name, {**self.config, "ignored": {"scope": [], "patterns": [], "operations": []}},
+                                self.defaults)
+
     def with_fast_bias(self, fast: bool) -> "AlgorithmParams":
         return replace(self, bias=replace(self.bias, fast=fast))
 

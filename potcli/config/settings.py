@@ -59,6 +59,7 @@ class CompressionSection:
     requantize: bool  # quantize a model that already holds FakeQuantize
     algorithms: tuple[AlgorithmParams, ...]
     output_check: OutputCheck
+    stats_cache: Path | None  # statistics cache folder
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,15 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
         requantize=comp_cfg["requantize"],
         algorithms=algorithms,
         output_check=OutputCheck(**comp_cfg["output_check"]),
+        stats_cache=base / comp_cfg["stats_cache"] if comp_cfg["stats_cache"] else None,
     )
     resolved = {**config, "model": {**model_cfg, "model_name": model.name, "model": str(model.model),
-                                    **({"weights": str(weights)} if weights else {})}}
+                                    **({"weights": str(weights)} if weights else {})},
+                "engine": expand_config_dir(engine_cfg, base)}
     if data_source is not None:
-        resolved["engine"] = {**engine_cfg, "data_source": str(data_source)}
+        resolved["engine"]["data_source"] = str(data_source)
+    if compression.stats_cache is not None:
+        resolved["compression"] = {**comp_cfg, "stats_cache": str(compression.stats_cache)}
     return RunConfig(source=source, model=model, engine=engine, compression=compression, resolved=resolved)
 
 

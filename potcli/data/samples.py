@@ -194,6 +194,16 @@ def _order_hint(array: np.ndarray, shape: ov.PartialShape) -> str:
     return ""
 
 
+def update_sample_digest(digest, index: int, inputs: dict[str, np.ndarray]) -> None:
+    """Add one prepared sample (model inputs by name) to a hashlib ``digest``: the statistics cache's proof
+    that a later run read the same data."""
+    digest.update(str(index).encode())
+    for name in sorted(inputs):
+        array = np.ascontiguousarray(inputs[name])
+        digest.update(f"|{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.reshape(-1).view(np.uint8))
+
+
 def prepared_sample(loader, index: int, specs: list[InputSpec]) -> Sample:
     """``loader[index]`` as checked model inputs, annotation and metadata; from the cache if ``loader`` keeps one.
     A plain DataLoader (not an ItemReader) has its item form recognised anew on every call."""

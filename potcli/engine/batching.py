@@ -45,7 +45,8 @@ def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int,
         for position, index in enumerate(members.pop(first)):
             handle(index, [output[position:position + 1] for output in outputs])
 
-    engine.run(engine.compile(batched, what), stacked(), unpack, requests, description, math.ceil(total / batch))
+    engine.run(engine.compile(batched, what), stacked(), unpack, requests, f"{description} ({batch} per batch)",
+               math.ceil(total / batch), "batch")
 
 
 def batch_size(model: ov.Model) -> int:

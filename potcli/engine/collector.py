@@ -12,7 +12,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from ..data.samples import InputSpec, input_specs, prepared_sample
+from ..data.samples import InputSpec, input_specs, prepared_sample, update_sample_digest
 from ..errors import DataError, ModelError, first_line
 from ..graph.queries import tensors_by_name
 from ..statistics.streaming import TensorStatistic, make_aggregator, reduce_sample, reduction_axes
@@ -37,11 +37,12 @@ class CollectedStatistics:
 
 def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[TensorStatistic], loader,
                        indices: Sequence[int], inplace: bool, requests: int | None,
-                       record_shapes: Iterable[str] = (), batch_size: int = 1) -> CollectedStatistics:
+                       record_shapes: Iterable[str] = (), batch_size: int = 1, digest=None) -> CollectedStatistics:
     """Run ``model`` on ``loader[i] for i in indices``, aggregate every statistic, note the shapes asked for.
 
     With ``batch_size`` > 1, that many consecutive samples are stacked into one inference (which then counts
-    as one sample for the aggregators); the model's first input dimension is made dynamic for it.
+    as one sample for the aggregators); the model's first input dimension is made dynamic for it. A hashlib
+    ``digest``, if given, receives every sample read (``data.samples.update_sample_digest``).
     """
     statistics = sorted(set(statistics), key=_sort_key)
     if not statistics and not record_shapes:
@@ -81,15 +82,18 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
 
     starts = range(0, len(indices), batch_size)  # batches are sliced as they are read, never listed
     batches = (indices[start:start + batch_size] for start in starts)
-    engine.run(compiled, _inputs(loader, batches, specs), handle, requests, "Statistics", len(starts))
+    engine.run(compiled, _inputs(loader, batches, specs, digest), handle, requests, "Statistics", len(starts),
+               "sample" if batch_size == 1 else "batch")
     return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
 
 
-def _inputs(loader, batches: Iterable[Sequence[int]], specs: list[InputSpec]):
+def _inputs(loader, batches: Iterable[Sequence[int]], specs: list[InputSpec], digest=None):
     for batch in batches:
         samples = []
         for index in batch:
             samples.append(prepared_sample(loader, index, specs)[0])
+            if digest is not None:
+                update_sample_digest(digest, index, samples[-1])
         if len(samples) == 1:
             yield batch[0], samples[0]
         else:

@@ -6,9 +6,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import openvino as ov
-from tqdm import tqdm
-
 from ..errors import ModelError, first_line
+from ..progress import progress
 
 log = logging.getLogger("potq")
 
@@ -34,7 +33,7 @@ class Engine:
 
     def run(self, compiled: ov.CompiledModel, samples: Iterable[tuple[int, dict]],
             handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
-            description: str = "", total: int | None = None) -> None:
+            description: str = "", total: int | None = None, unit: str = "sample") -> None:
         """Infer every ``(index, inputs)`` of ``samples``; call ``handle(index, outputs)`` in sample order.
 
         A ring of infer requests keeps several samples in flight; the oldest is always finished first, so
@@ -44,12 +43,12 @@ class Engine:
         ring = [compiled.create_infer_request() for _ in range(self.requests_number(compiled, requests))]
         log.debug("%s: %s inferences on %d requests", description or "inference", total, len(ring))
         in_flight: collections.deque[tuple[int, ov.InferRequest]] = collections.deque()
-        with tqdm(total=total, desc=description, unit="sample", disable=None, leave=False) as progress:
+        with progress(description, total, unit) as meter:
             try:
                 for position, (index, inputs) in enumerate(samples):
                     if len(in_flight) == len(ring):
                         self._finish(*in_flight.popleft(), handle)
-                        progress.update(1)
+                        meter.update(1)
                     request = ring[position % len(ring)]
                     try:
                         request.start_async(inputs)
@@ -58,7 +57,7 @@ class Engine:
                     in_flight.append((index, request))
                 while in_flight:
                     self._finish(*in_flight.popleft(), handle)
-                    progress.update(1)
+                    meter.update(1)
             finally:
                 for _, request in in_flight:  # never leave a request running behind an exception
                     request.wait()

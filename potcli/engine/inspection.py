@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import openvino as ov
 
+from ..graph.queries import compute_operations
 from .inference import F32, Engine
 
-COMPUTE_TYPES = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "MatMul")
 INT8 = ("u8", "i8")
 RENAMED_BY_LPT = "/Dequantization"  # <op>/DequantizationMultiply, <op>/DequantizationSubtract
 
@@ -58,10 +58,6 @@ def operation_precisions(operations: list[str], layers: list[RuntimeLayer]) -> d
                            "layer_type": layer.layer_type if layer else None,
                            "precision": layer.precision if layer else None}
     return rows
-
-
-def compute_operations(model: ov.Model) -> list[str]:
-    return [node.get_friendly_name() for node in model.get_ordered_ops() if node.get_type_name() in COMPUTE_TYPES]
 
 
 def runtime_summary(engine: Engine, model: ov.Model) -> dict:

@@ -6,6 +6,7 @@ import numpy as np
 import openvino as ov
 
 from ..data.samples import input_specs
+from ..progress import progress
 from .cpu import cpu_description
 from .inference import F32_LATENCY, Engine
 
@@ -23,13 +24,15 @@ def latencies_ms(compiled: dict[str, ov.CompiledModel], inputs: dict[str, dict |
         request.infer(inputs[name])  # warm-up
     samples: dict[str, list[float]] = {name: [] for name in compiled}
     started = time.perf_counter()
-    for round_number in range(iterations):
-        for name, request in requests.items():
-            start = time.perf_counter()
-            request.infer(inputs[name])
-            samples[name].append((time.perf_counter() - start) * 1000)
-        if seconds is not None and round_number + 1 >= MIN_ROUNDS and time.perf_counter() - started > seconds:
-            break
+    with progress("Latency", iterations, "round") as meter:
+        for round_number in range(iterations):
+            for name, request in requests.items():
+                start = time.perf_counter()
+                request.infer(inputs[name])
+                samples[name].append((time.perf_counter() - start) * 1000)
+            meter.update(1)
+            if seconds is not None and round_number + 1 >= MIN_ROUNDS and time.perf_counter() - started > seconds:
+                break
     return {name: statistics.median(values) for name, values in samples.items()}
 
 

@@ -4,6 +4,8 @@ import openvino as ov
 
 # Ops through which a constant stays a constant (weights may be stored as f16 + Convert, or reshaped).
 _FOLDABLE = {"Convert", "Reshape", "Unsqueeze", "Squeeze", "Transpose"}
+# The operations INT8 is about: what the CPU plugin runs as INT8 kernels when their inputs are quantized.
+COMPUTE_TYPES = ("Convolution", "GroupConvolution", "ConvolutionBackpropData", "MatMul")
 
 
 def nodes_by_name(model: ov.Model) -> dict[str, ov.Node]:
@@ -61,3 +63,8 @@ def port_name(output: ov.Output) -> str:
 def tensors_by_name(model: ov.Model) -> dict[str, ov.Output]:
     """Every tensor of ``model`` by its ``port_name``."""
     return {port_name(out): out for node in model.get_ordered_ops() for out in node.outputs()}
+
+
+def compute_operations(model: ov.Model) -> list[str]:
+    """Names of the model's compute operations (COMPUTE_TYPES), in graph order."""
+    return [node.get_friendly_name() for node in model.get_ordered_ops() if node.get_type_name() in COMPUTE_TYPES]

@@ -25,6 +25,15 @@ def resolve_ignored_scope(model: ov.Model, ignored: IgnoredScope, extra_types: t
     :param extra_types: operation types ignored by ``model_type: transformer``.
     Raises ParamError listing every entry that matches no node (a typo must not pass silently).
     """
+    nodes, unmatched = match_ignored_scope(model, ignored, extra_types)
+    if unmatched:
+        raise ParamError.several(unmatched)
+    return nodes
+
+
+def match_ignored_scope(model: ov.Model, ignored: IgnoredScope,
+                        extra_types: tuple[str, ...]) -> tuple[IgnoredNodes, list[tuple[str, str]]]:
+    """The nodes ``ignored`` matches, and ``(path, message)`` for every entry that matches none."""
     nodes = model.get_ordered_ops()
     names = {node.get_friendly_name() for node in nodes}
     reasons: dict[str, str] = {}
@@ -53,9 +62,7 @@ def resolve_ignored_scope(model: ov.Model, ignored: IgnoredScope, extra_types: t
     for node in nodes:
         if node.get_type_name() in extra_types:
             reasons.setdefault(node.get_friendly_name(), "model_type: transformer")
-    if unmatched:
-        raise ParamError.several(unmatched)
-    return IgnoredNodes(reasons)
+    return IgnoredNodes(reasons), unmatched
 
 
 def _operation_matches(node: ov.Node, entry: IgnoredOperation) -> bool:

@@ -25,8 +25,17 @@ def test_digits_sample_reverts_the_outlier_layer_and_holds_on_held_out_data(run_
     assert report["runtime"]["floating_point_compute_layers"] == ["res.conv2"]
     latency = report["runtime"]["latency"]
     assert latency["int8_ms"] > 0 and latency["fp32_f32_ms"] > 0 and latency["default_precision"] in ("f32", "bf16")
-    held_out = run_cli("eval", DIGITS / "test.yaml", "--model", tmp_path / "digits_aaq.xml")
-    assert float(held_out.stdout.split("accuracy@top1:")[1]) >= 786 / 797 - 0.01
+    assert report["metrics"]["source"] == "AccuracyAwareQuantization"
+    assert report["metrics"]["drop"] == aaq["result"]["drop"]
+    drop = aaq["result"]["drop"]["accuracy@top1"]
+    summary = result.stdout.splitlines()
+    assert summary[0] == "potq run: ok"
+    assert f"  accuracy-aware    drop accuracy@top1 {drop:.4g}: within maximal_drop 0.01 (absolute)" in summary
+    assert "  reverted to FP32  1 layer: res.conv2" in summary
+    assert "  left in FP32      res.conv2: reverted to FP32 by AccuracyAwareQuantization" in summary
+    assert "  compute layers    4 of 5 run in INT8 on CPU" in summary
+    held_out = run_cli("eval", DIGITS / "test.yaml", "--model", tmp_path / "digits_aaq.xml", "--json")
+    assert json.loads(held_out.stdout)["metrics"]["accuracy@top1"] >= 786 / 797 - 0.01
 
 
 def aaq_config(tmp_path, **params):
@@ -45,6 +54,8 @@ def test_budget_out_of_reach_exits_3_and_still_writes_the_best_model(run_cli, tm
     assert result.exit_code == 3, result
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["status"] == "accuracy_target_not_reached"
+    assert result.stdout.startswith("potq run: accuracy target NOT reached (the best model found was written)\n")
+    assert "NOT within maximal_drop 0.05" in result.stdout
     assert report["algorithms"][-1]["result"]["drop"]["similarity"] > 0.05
     assert (tmp_path / "out" / "m.xml").is_file() and (tmp_path / "out" / "m.bin").is_file()
 

@@ -136,7 +136,7 @@ def run_sample(tmp_path, text: str, model: str) -> subprocess.CompletedProcess:
 @pytest.mark.int8
 def test_classification_sample_runs_with_only_the_import_changed(tmp_path):
     result = run_sample(tmp_path, CLASSIFICATION_SAMPLE, "digits.xml")
-    assert "INFO:potq:Start algorithm: DefaultQuantization" in result.stdout  # init_logger shows potq's messages
+    assert "INFO:potq.algorithms:Start algorithm: DefaultQuantization" in result.stdout  # init_logger shows them
     lines = result.stdout.strip().splitlines()
     assert "True" in lines  # Metric.higher_better defaults to True
     accuracy = lines[-1]

@@ -44,9 +44,9 @@ def test_digits_int8_really_runs_int8(digits_run):
 
 
 def test_digits_int8_accuracy_within_half_a_point_of_fp32(digits_run, run_cli):
-    result = run_cli("eval", DIGITS / "test.yaml", "--model", digits_run / "digits.xml")
+    result = run_cli("eval", DIGITS / "test.yaml", "--model", digits_run / "digits.xml", "--json")
     assert result.exit_code == 0, result.stderr
-    accuracy = float(result.stdout.split("accuracy@top1:")[1])
+    accuracy = json.loads(result.stdout)["metrics"]["accuracy@top1"]
     assert accuracy >= FP32_TEST_ACCURACY - 0.005
 
 

@@ -1,5 +1,6 @@
 """Nothing but potq's own line: no "internal error" for a user's mistake, no noise from OpenVINO's frontends or its
 telemetry, and `potq validate --plugins` says what code a config would run, without running it."""
+import json
 import os
 import shutil
 import subprocess
@@ -27,10 +28,10 @@ def test_telemetry_consent_file_problems_are_not_printed(make_config, tmp_path):
     home = tmp_path / "home"
     (home / "intel").mkdir(parents=True)
     (home / "intel" / "openvino_telemetry").write_text("neither yes nor no")  # openvino_telemetry warns about it
-    result = potq("eval", make_config(metric="ok"), env={"HOME": str(home)})
+    result = potq("eval", make_config(metric="ok"), "--json", env={"HOME": str(home)})
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
-    assert result.stdout == "score: 1\n"
+    assert json.loads(result.stdout)["metrics"] == {"score": 1.0}
 
 
 def test_config_under_a_path_that_is_not_utf8(run_cli, tmp_path):

@@ -23,7 +23,8 @@ from ...graph.transform import remove_fake_quantize, set_biases
 from ...rules import device_rules
 from ..bias_correction.shifts import find_bias_layers
 from ..context import QuantizationState, RunContext
-from ..default_quantization import finish_default_quantization, plan_default_quantization, prepare_model
+from ..default_quantization import (finish_default_quantization, plan_default_quantization, prefetch_statistics,
+                                    prepare_model)
 from ..minmax.algorithm import prepare_quantization
 from ..sampling import gather_statistics
 from .groups import QuantizerGroup, quantizer_groups
@@ -107,7 +108,8 @@ class _AccuracyAwareRun:
                  for key, variant in self._variants().items()}
         stats = set().union(*(plan.statistics() for plan in plans.values()))
         shapes = [tensor for plan in plans.values() for tensor in plan.bias.shapes()]
-        collected = gather_statistics(state.model, stats, self.params.sampling, self.ctx, record_shapes=shapes)
+        collected = gather_statistics(state.model, stats, self.params.sampling, self.ctx, record_shapes=shapes,
+                                      prefetch=prefetch_statistics(state, self.params, self.ctx))
 
         def quantize(key):
             return finish_default_quantization(state, plans[key], collected, self.ctx)

@@ -18,6 +18,7 @@ import openvino.opset13 as ops
 from ...engine.inference import F32, Engine
 from ...graph.placement import QuantizationPlan
 from ...graph.queries import constant_value, consumers, is_constant, nodes_by_name, port_name
+from ...progress import progress
 from ...statistics.ranges import FQParams, along_axis, fake_quantize
 from ...statistics.streaming import TensorStatistic
 
@@ -127,15 +128,18 @@ def fast_corrections(engine: Engine, fp32_model: ov.Model, layers: list[BiasLaye
     """
     nodes = nodes_by_name(fp32_model)
     corrections, batch, batch_bytes = [], [], 0
-    for layer in layers:
-        batch.append(layer)
-        batch_bytes += 2 * sum(constant_value(nodes[layer.node].input_value(port)).nbytes
-                               for port in range(nodes[layer.node].get_input_size()) if port != layer.input_port)
-        if batch_bytes >= PROBE_WEIGHT_BYTES or layer is layers[-1]:
-            shifts = _probe_shifts(engine, fp32_model, batch, plan, params, means, shapes)
-            for probed, shift in zip(batch, shifts, strict=True):
-                corrections.append(Correction(probed, shift, _magnitude(shift, layer_bias(fp32_model, probed), probed)))
-            batch, batch_bytes = [], 0
+    with progress("Bias correction", len(layers), "layer") as meter:
+        for layer in layers:
+            batch.append(layer)
+            batch_bytes += 2 * sum(constant_value(nodes[layer.node].input_value(port)).nbytes
+                                   for port in range(nodes[layer.node].get_input_size()) if port != layer.input_port)
+            if batch_bytes >= PROBE_WEIGHT_BYTES or layer is layers[-1]:
+                shifts = _probe_shifts(engine, fp32_model, batch, plan, params, means, shapes)
+                for probed, shift in zip(batch, shifts, strict=True):
+                    magnitude = _magnitude(shift, layer_bias(fp32_model, probed), probed)
+                    corrections.append(Correction(probed, shift, magnitude))
+                meter.update(len(batch))
+                batch, batch_bytes = [], 0
     return corrections
 
 

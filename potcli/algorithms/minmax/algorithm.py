@@ -3,14 +3,15 @@ from ...config.params import AlgorithmParams
 from ...errors import ModelError
 from ...graph.transform import insert_fake_quantize
 from ..context import QuantizationState, RunContext
-from ..sampling import gather_statistics
+from ..sampling import cache_prefetch, gather_statistics
 from .quantizer_params import compute_params, quantizer_report
 from .setup import MinMaxSetup, prepare_minmax
 
 
 def run_minmax(state: QuantizationState, params: AlgorithmParams, ctx: RunContext) -> QuantizationState:
     setup = prepare_quantization(state, params)
-    collected = gather_statistics(state.model, setup.statistics(), params.sampling, ctx)
+    prefetch = cache_prefetch(params, ctx, lambda variant: (prepare_quantization(state, variant).statistics(), ()))
+    collected = gather_statistics(state.model, setup.statistics(), params.sampling, ctx, prefetch=prefetch)
     return quantized_state(state, setup, collected, params, ctx)
 
 

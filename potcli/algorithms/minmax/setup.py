@@ -6,10 +6,11 @@ import openvino as ov
 
 from ...config.params import QuantizationParams
 from ...config.presets import BoundEstimator, QuantizerSettings, with_mode
+from ...errors import ParamError
 from ...graph.patterns import transformer_evidence
 from ...graph.placement import ActivationQuantizer, QuantizationPlan, plan_quantization
 from ...graph.queries import is_constant, nodes_by_name, tensors_by_name
-from ...graph.scope import resolve_ignored_scope
+from ...graph.scope import IgnoredNodes, match_ignored_scope
 from ...rules import device_rules
 from ...statistics.streaming import TensorStatistic
 
@@ -33,11 +34,11 @@ class MinMaxSetup:
 
 def prepare_minmax(model: ov.Model, params: QuantizationParams) -> MinMaxSetup:
     """Plan the quantizers of ``model``; ParamError (at ``ignored...``) for scope entries matching nothing."""
-    rules = device_rules(params.target_device)
     transformer, reason = model_family(model, params.model_type)
-    extra_ignored = _transformer_ignored_types(rules, params.target_device) if transformer else ()
-    ignored = resolve_ignored_scope(model, params.ignored, extra_ignored)
-    plan = plan_quantization(model, rules, ignored)
+    ignored, unmatched = ignored_nodes(model, params, transformer)
+    if unmatched:
+        raise ParamError.several(unmatched)
+    plan = plan_quantization(model, device_rules(params.target_device), ignored)
     tensors = tensors_by_name(model)
     ranks = {q.name: tensors[q.source].get_partial_shape().rank.get_length() for q in plan.activations}
     base = params.transformer_activations if transformer else params.activations
@@ -58,6 +59,15 @@ def model_family(model: ov.Model, model_type: str | None) -> tuple[bool, str]:
         return False, "model_type: null (POT's plain handling)"
     evidence = transformer_evidence(model)
     return (True, evidence) if evidence else (False, "no attention blocks found")
+
+
+def ignored_nodes(model: ov.Model, params: QuantizationParams,
+                  transformer: bool) -> tuple[IgnoredNodes, list[tuple[str, str]]]:
+    """The nodes ``params.ignored`` (and transformer handling) keep in floating point, and ``(path, message)``
+    for every ignored-scope entry that matches no node."""
+    rules = device_rules(params.target_device)
+    extra_ignored = _transformer_ignored_types(rules, params.target_device) if transformer else ()
+    return match_ignored_scope(model, params.ignored, extra_ignored)
 
 
 def _transformer_ignored_types(rules: dict, target_device: str) -> tuple[str, ...]:
