@@ -6,7 +6,9 @@ Metric sees exactly what it would see unbatched. Models whose batch dimension ca
 sample at a time.
 """
 import math
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import openvino as ov
@@ -17,18 +19,56 @@ BATCH_INPUT_BYTES = 4 << 20  # input bytes per batched inference
 MAX_BATCH = 64
 
 
-def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int, dict]],
-                   handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
-                   total: int, what: str) -> None:
-    """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample.
+@dataclass(frozen=True)
+class Prepared:
+    """A model compiled for per-sample work: batched (``batch`` > 1) where its batch dimension allows it."""
 
-    Scalar (rank-0) inputs are not batched: a batch only holds consecutive samples whose scalars are equal.
-    """
+    compiled: ov.CompiledModel
+    batch: int
+    compile_seconds: float
+
+
+@dataclass(frozen=True)
+class RunCost:
+    """What a per-sample run took: its compile, its inferences (wall seconds) and how many samples."""
+
+    compile_seconds: float
+    run_seconds: float
+    samples: int
+
+
+def prepare(engine: Engine, model: ov.Model, what: str) -> Prepared:
+    """``model`` compiled for ``run_prepared`` (safe to call from another thread while the engine runs)."""
     batch = batch_size(model)
     batched = with_dynamic_batch(model) if batch > 1 else None
-    if batched is None:
-        engine.run(engine.compile(model, what), samples, handle, requests, description, total)
-        return
+    started = time.perf_counter()
+    compiled = engine.compile(batched if batched is not None else model, what)
+    return Prepared(compiled, batch if batched is not None else 1, time.perf_counter() - started)
+
+
+def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int, dict]],
+                   handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
+                   total: int, what: str) -> RunCost:
+    """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample."""
+    prepared = prepare(engine, model, what)
+    seconds = run_prepared(engine, prepared, samples, handle, requests, description, total)
+    return RunCost(prepared.compile_seconds, seconds, total)
+
+
+def run_prepared(engine: Engine, prepared: Prepared, samples: Iterable[tuple[int, dict]],
+                 handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
+                 total: int, shown: bool = True) -> float:
+    """Run ``total`` samples on a prepared model; the wall seconds it took.
+
+    A batch is never so large that a request would stay idle (``total`` split over the requests), and holds
+    only consecutive samples whose scalar (rank-0) inputs are equal: scalars are not batched.
+    """
+    started = time.perf_counter()
+    ring = engine.requests_number(prepared.compiled, requests)
+    batch = min(prepared.batch, max(1, math.ceil(total / ring)))
+    if batch == 1:
+        engine.run(prepared.compiled, samples, handle, ring, description, total, shown=shown)
+        return time.perf_counter() - started
     members: dict[int, list[int]] = {}
 
     def stacked():
@@ -45,8 +85,9 @@ def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int,
         for position, index in enumerate(members.pop(first)):
             handle(index, [output[position:position + 1] for output in outputs])
 
-    engine.run(engine.compile(batched, what), stacked(), unpack, requests, f"{description} ({batch} per batch)",
-               math.ceil(total / batch), "batch")
+    engine.run(prepared.compiled, stacked(), unpack, ring, f"{description} ({batch} per batch)",
+               math.ceil(total / batch), "batch", shown=shown)
+    return time.perf_counter() - started
 
 
 def batch_size(model: ov.Model) -> int:

@@ -7,7 +7,7 @@ import openvino as ov
 
 from ..data.metric_calls import average_values, postprocessed, reset, sample_values, update
 from ..data.samples import input_specs, output_names, prepared_sample
-from .batching import run_per_sample
+from .batching import RunCost, run_per_sample
 from .inference import Engine
 
 
@@ -16,6 +16,7 @@ class Evaluation:
     metrics: dict[str, float]  # avg_value over the evaluated samples
     per_sample: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> value per evaluated sample
     outputs: dict[int, list[np.ndarray]] = field(default_factory=dict)  # kept model outputs by sample index
+    cost: RunCost | None = None  # the compile and the inferences it took
 
 
 KEPT_OUTPUT_BYTES = 256 << 20
@@ -57,5 +58,6 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: Sequence[
             kept_bytes += size
 
     reset(metric)
-    run_per_sample(engine, model, samples(), handle, requests, description, len(indices), "model for evaluation")
-    return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept)
+    cost = run_per_sample(engine, model, samples(), handle, requests, description, len(indices),
+                          "model for evaluation")
+    return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept, cost)

@@ -5,9 +5,11 @@ a layer's weight quantizer, the activation quantizers that feed it (directly or 
 ops), and, because a removed activation quantizer un-quantizes every layer that reads it, the quantizers of
 those layers too (connected components of the quantizer-layer graph).
 
-Scoring every group by building and compiling one reverted model per group (what POT and NNCF do) costs a
-compile per group. Here every FakeQuantize of a group is wrapped in ``Select(keep_g, fq, fq_input)`` with
-``keep_g`` a boolean model input: one compiled model, and reverting group g is just feeding keep_g = False.
+A group is measured reverted in one of two ways (candidates.py picks the cheaper): as the model it is
+(``reverted_model``: its FakeQuantize removed and its layers' FP32 biases back; one compile per group, INT8
+speed), or on one *switchable* model for all groups, where every FakeQuantize of group g is wrapped in
+``Select(keep_g, fq, fq_input)`` with ``keep_g`` a boolean model input (one compile, but FakeQuantize then runs
+emulated in f32, slower per inference).
 """
 from dataclasses import dataclass
 
@@ -17,7 +19,9 @@ import openvino.opset13 as ops
 
 from ...graph.disjoint_sets import DisjointSets
 from ...graph.placement import QuantizationPlan
-from ...graph.queries import consumers, nodes_by_name
+from ...graph.queries import constant_value, consumers, nodes_by_name
+from ...graph.transform import remove_fake_quantize, set_biases
+from ..bias_correction.shifts import find_bias_layers
 
 KEEP_INPUT = "potq_keep_{}"
 
@@ -90,3 +94,23 @@ def switchable_model(model: ov.Model, groups: list[QuantizerGroup]) -> ov.Model:
 def keep_flags(count: int, reverted: int | None) -> dict[str, np.ndarray]:
     """Inputs of a switchable model with every group kept, except ``reverted`` (None: keep all; -1: none)."""
     return {KEEP_INPUT.format(i): np.array(reverted != -1 and i != reverted) for i in range(count)}
+
+
+class Reverter:
+    """Models with quantizer groups put back in floating point."""
+
+    def __init__(self, fp32: ov.Model, plan: QuantizationPlan):
+        fp32_nodes = nodes_by_name(fp32)
+        self.biases: dict[str, tuple[str, int, np.ndarray]] = {}  # layer -> its bias Add, port, FP32 value
+        for layer in find_bias_layers(fp32, plan):
+            if layer.bias_add:
+                original = fp32_nodes[layer.bias_add].input_value(layer.bias_port)
+                self.biases[layer.node] = (layer.bias_add, layer.bias_port, constant_value(original))
+
+    def reverted_model(self, model: ov.Model, group: QuantizerGroup) -> ov.Model:
+        """``model`` without the group's FakeQuantize, and with the FP32 biases of its layers back (bias
+        correction had shifted them for a quantization error the layers no longer have)."""
+        reverted = remove_fake_quantize(model, set(group.quantizers))
+        restore = {(add, port): value for add, port, value in (self.biases[name] for name in group.layers
+                                                               if name in self.biases)}
+        return set_biases(reverted, restore) if restore else reverted

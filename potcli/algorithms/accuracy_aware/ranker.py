@@ -1,89 +1,72 @@
-"""Scoring quantized models and quantizer groups on AccuracyAwareQuantization's ranking subset.
+"""Which quantizer groups to revert first: a race (racing.py) over the ranking subset, each round measured the
+cheaper of two ways on this model (candidates.py), every measurement through SampleScorer.scores.
 
-The ranking samples are read from the DataLoader once and kept. A score is higher-is-better: the primary
-metric on the subset (direction-adjusted) when the Metric reports per-sample values, else minus the mean
-normalized squared error of the outputs against FP32 (as NNCF does).
+The ranking subset comes in order of degradation (most degraded first), so the first round sees the samples
+that tell most. Every ranking is logged with the inferences it ran, its rounds and its seconds.
 """
+import time
+from collections.abc import Sequence
+
 import numpy as np
 import openvino as ov
 
-from ...data.metric_calls import average_values, postprocessed, reset, update
-from ...data.samples import input_specs, output_names, prepared_sample
-from ...engine.batching import run_per_sample
+from ...engine.batching import RunCost, prepare
 from ..context import RunContext
-from .groups import QuantizerGroup, keep_flags, switchable_model
-
-
-def output_error(reference: list[np.ndarray], outputs: list[np.ndarray]) -> float:
-    """Normalized squared error of a sample's outputs against the FP32 ones."""
-    error = sum(float(np.sum((o - r) ** 2)) for r, o in zip(reference, outputs, strict=True))
-    scale = sum(float(np.sum(r ** 2)) for r in reference)
-    return error / max(scale, 1e-12)
+from .candidates import Compiled, Speed, Switchable
+from .groups import QuantizerGroup, Reverter
+from .racing import Standing, race
+from .scoring import SampleScorer
 
 
 class Ranker:
     def __init__(self, ctx: RunContext, fp32_model: ov.Model, target, indices: list[int], by_metric: bool,
-                 fp32_eval=None):
-        self.ctx, self.target, self.indices, self.by_metric = ctx, target, indices, by_metric
-        specs = input_specs(fp32_model)
-        self.names = output_names(fp32_model)
-        self.samples = {index: prepared_sample(ctx.loader, index, specs) for index in indices}  # read once
-        self.reference = None
+                 reverter: Reverter, fp32_eval=None):
+        self.ctx, self.indices, self.reverter = ctx, indices, reverter
+        self.scorer = SampleScorer(ctx, fp32_model, indices, by_metric, target)
         if not by_metric:
-            self.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
-                else self._outputs(fp32_model)
-        self.metric_name = None
+            self.scorer.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
+                else self.scorer.outputs(prepare(ctx.engine, fp32_model, "FP32 model for ranking"), indices)
+        self.log: list[dict] = []  # one entry per ranking
 
     def score_model(self, model: ov.Model, metric_name: str) -> float:
-        """Subset score of one model (higher is better)."""
-        self.metric_name = metric_name
-        return self._scores(model, [{}])[0]
+        """Mean score of one model on the whole ranking subset (higher is better)."""
+        self.scorer.metric_name = metric_name
+        prepared = prepare(self.ctx.engine, model, "model for ranking")
+        return float(np.mean(self.scorer.scores(prepared, self.indices)))
 
-    def rank(self, model: ov.Model, groups: list[QuantizerGroup], metric_name: str) -> dict[QuantizerGroup, float]:
-        """How much reverting each group improves the subset score of ``model`` (one compile for all)."""
-        self.metric_name = metric_name
-        blocks = [keep_flags(len(groups), None)] + [keep_flags(len(groups), g) for g in range(len(groups))]
-        scores = self._scores(switchable_model(model, groups), blocks)
-        return {group: score - scores[0] for group, score in zip(groups, scores[1:], strict=True)}
+    def rank(self, model: ov.Model, groups: list[QuantizerGroup], metric_name: str,
+             cost: RunCost | None) -> list[Standing]:
+        """``groups`` best first: how much reverting each helps ``model`` on the ranking subset. ``cost`` is
+        what evaluating ``model`` took (the first guess of what a compiled candidate costs)."""
+        self.scorer.metric_name = metric_name
+        started, inferences = time.perf_counter(), self.scorer.inferences
+        compiled_speed = Speed(cost.compile_seconds, cost.run_seconds / max(cost.samples, 1)) if cost else Speed()
+        ways = (Switchable(self.ctx.engine, model, groups),
+                Compiled(self.ctx.engine, model, self.reverter.reverted_model, compiled_speed))
+        rounds: list[dict] = []
 
-    def _scores(self, model: ov.Model, blocks: list[dict]) -> list[float]:
-        size = len(self.indices)
-        scores: list[float] = []
-        errors: list[float] = []
-        metric = self.ctx.metric
+        def measure(candidates: list, positions: range) -> list[np.ndarray]:
+            indices = [self.indices[p] for p in positions]
+            way, probe = self._cheaper(ways, candidates, len(indices)), None
+            if not way.speed.known():  # the switchable model's speed shows once it has run the base
+                probe = way.measure(self.scorer, candidates[:1], indices)
+                way = self._cheaper(ways, candidates, len(indices))
+            rounds.append({"candidates": len(candidates) - 1, "samples": positions.stop, "measured_on": way.name})
+            if probe is not None and way is ways[0]:
+                return probe + way.measure(self.scorer, candidates[1:], indices)
+            return way.measure(self.scorer, candidates, indices)  # all of a round the same way
 
-        def samples():
-            for block, flags in enumerate(blocks):
-                for position, index in enumerate(self.indices):
-                    yield block * size + position, {**self.samples[index].inputs, **flags}
+        standings = race(groups, len(self.indices), measure)
+        self.log.append({"groups": len(groups), "rounds": rounds,
+                         "inferences": self.scorer.inferences - inferences,
+                         "seconds": round(time.perf_counter() - started, 4)})
+        return standings
 
-        def handle(code: int, outputs: list[np.ndarray]) -> None:
-            _, position = divmod(code, size)
-            index = self.indices[position]
-            if position == 0:
-                errors.clear()
-                if self.by_metric:
-                    reset(metric)
-            if self.by_metric:
-                sample = self.samples[index]
-                update(metric, postprocessed(self.ctx.postprocess, self.names, outputs, sample.metadata, index),
-                       sample.annotation, index)
-            else:
-                errors.append(output_error(self.reference[index], outputs))
-            if position == size - 1:
-                if self.by_metric:
-                    value = average_values(metric)[self.metric_name]
-                    scores.append(self.target.better(self.metric_name, value, 0.0))
-                else:
-                    scores.append(-float(np.mean(errors)))
-
-        run_per_sample(self.ctx.engine, model, samples(), handle, self.ctx.eval_requests, "Ranking",
-                       len(blocks) * size, "model for ranking")
-        return scores
-
-    def _outputs(self, model: ov.Model) -> dict[int, list[np.ndarray]]:
-        outputs = {}
-        run_per_sample(self.ctx.engine, model, ((i, self.samples[i].inputs) for i in self.indices),
-                       lambda index, out: outputs.__setitem__(index, out), self.ctx.eval_requests, "FP32 outputs",
-                       len(self.indices), "FP32 model for ranking")
-        return outputs
+    @staticmethod
+    def _cheaper(ways: Sequence, candidates: list, samples: int):
+        """The way that measures ``candidates`` on ``samples`` new samples in the fewest seconds; the switchable
+        model (``ways[0]``) until both speeds are known."""
+        if not all(way.speed.known() for way in ways):
+            return ways[0]
+        return min(ways, key=lambda way: way.speed.round_seconds(way.compiles_needed(candidates),
+                                                                 len(candidates) * samples))
