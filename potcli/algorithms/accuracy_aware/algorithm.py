@@ -4,15 +4,15 @@ POT's semantics (maximal_drop, drop_type, max_iter_num, ranking_subset_size, met
 use_prev_if_drop_increase, convert_to_mixed_preset, tune_hyperparams, metrics/baseline_value), done faster:
 statistics are collected once for every variant tried; the FP32 model is evaluated at most once; layers are
 ranked by successive halving (racing.py) instead of every layer on the whole ranking subset, each round on
-the switchable model or on compiled INT8 candidates, whichever this model runs cheaper (candidates.py); the
-scores of a ranking are reused until a revert is rejected; the ranking samples are read once and kept.
+one switchable model (switchable.py) or on compiled reverted models, whichever this model runs cheaper
+(candidates.py), both with the CPU's real INT8 kernels; the scores of a ranking are reused until a revert is
+rejected; the ranking samples are read once and kept.
 """
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 
 from ...config.params import AlgorithmParams
 from ...data.metric_calls import has_per_sample_values, metric_directions, require_names
@@ -26,7 +26,7 @@ from ..minmax.algorithm import prepare_quantization
 from ..sampling import gather_statistics
 from .groups import QuantizerGroup, Reverter, quantizer_groups
 from .racing import Standing
-from .ranker import Ranker
+from .ranker import Ranker, Reference
 from .scoring import output_error
 from .target import AccuracyTarget, select_metrics
 
@@ -121,7 +121,8 @@ class _AccuracyAwareRun:
         ranker = None
         if not self._reached(best):
             ranker = Ranker(self.ctx, state.model, self.target, self._ranking_indices(best), self.per_sample,
-                            Reverter(best.state.fp32, best.state.plan), self.fp32_eval)
+                            Reverter(best.state.fp32, best.state.plan),
+                            device_rules(self.params.quantization.target_device)["agnostic"], self.fp32_eval)
             tuned = [key for key in plans if key.startswith("tune")]
             if tuned:
                 best = self._tune(best, tuned, quantize, ranker)
@@ -164,21 +165,37 @@ class _AccuracyAwareRun:
         ones if unknown."""
         size = min(self.accuracy.ranking_subset_size or DEFAULT_RANKING_SUBSET, len(self.indices))
         metric = self.target.worst_metric(candidate.evaluation.metrics)
-        degradation, candidates = None, self.indices
+        scores = self._sample_scores(candidate.evaluation, metric)
+        if scores is None:
+            return list(self.indices[:size])
+        fp32 = self._fp32_scores(metric, scores)
+        if fp32 is None:  # no FP32 per-sample values: the best INT8 sample stands in for them
+            fp32 = dict.fromkeys(scores, max(scores.values()))
+        if len(scores) < size:
+            log.warning("ranking on %d samples: the outputs of more do not fit in memory", len(scores))
+        return sorted(scores, key=lambda i: (scores[i] - fp32[i], i))[:size]
+
+    def _sample_scores(self, evaluation: Evaluation, metric: str) -> dict[int, float] | None:
+        """Per-sample ranking scores (higher is better, scoring.py's) of an evaluated model, by sample index:
+        its metric values, or minus the error of its kept outputs against FP32 (None: unknown)."""
         if self.per_sample:
-            values = candidate.evaluation.per_sample[metric]
-            reference = self.fp32_eval.per_sample[metric] if self.fp32_eval else np.full_like(values, values.max())
-            degradation = self.target.degradation(metric, reference, values)
-        elif self.fp32_eval is not None:  # ranked by output error: only samples whose outputs were kept
-            candidates = [i for i in self.indices if i in self.fp32_eval.outputs and i in candidate.evaluation.outputs]
-            degradation = np.array([output_error(self.fp32_eval.outputs[i], candidate.evaluation.outputs[i])
-                                    for i in candidates])
-            if len(candidates) < size:
-                log.warning("ranking on %d samples: the outputs of more do not fit in memory", len(candidates))
-        if degradation is None:
-            return self.indices[:size]
-        order = sorted(range(len(candidates)), key=lambda k: (-degradation[k], candidates[k]))
-        return [candidates[k] for k in order[:size]]
+            return {i: self.target.better(metric, v, 0.0)
+                    for i, v in zip(self.indices, evaluation.per_sample[metric], strict=True)}
+        if self.fp32_eval is None:
+            return None
+        return {i: -output_error(self.fp32_eval.outputs[i], evaluation.outputs[i])
+                for i in self.indices if i in self.fp32_eval.outputs and i in evaluation.outputs}
+
+    def _fp32_scores(self, metric: str, scores: dict[int, float]) -> dict[int, float] | None:
+        """The FP32 model's per-sample scores for the samples of ``scores`` (None: not evaluated)."""
+        if not self.per_sample:
+            return dict.fromkeys(scores, 0.0)  # FP32 outputs have no error against themselves
+        return self._sample_scores(self.fp32_eval, metric) if self.fp32_eval is not None else None
+
+    def _reference(self, candidate: Candidate, metric: str) -> Reference:
+        scores = self._sample_scores(candidate.evaluation, metric)
+        return Reference(candidate.evaluation.cost, scores,
+                         self._fp32_scores(metric, scores) if scores is not None else None)
 
     def _tune(self, best: Candidate, tuned: list[str], quantize, ranker: Ranker) -> Candidate:
         """POT's tune_hyperparams: score each variant on the ranking subset; fully evaluate the best one."""
@@ -208,7 +225,7 @@ class _AccuracyAwareRun:
             if not ranked:
                 metric = self.target.worst_metric(current.evaluation.metrics)
                 with self.ctx.timed("ranking"):
-                    ranked = ranker.rank(current.state.model, remaining, metric, current.evaluation.cost)
+                    ranked = ranker.rank(current.state.model, remaining, metric, self._reference(current, metric))
             standing = ranked.pop(0)
             group = standing.candidate
             attempts += 1

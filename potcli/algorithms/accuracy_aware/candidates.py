@@ -1,15 +1,16 @@
 """The two ways to measure a ranking's candidates (a quantizer group reverted, or BASE: nothing reverted), and
 what each costs on this model.
 
-- ``Switchable``: every candidate on one compiled model whose FakeQuantize can be bypassed group by group
-  (groups.switchable_model). One compile; but FakeQuantize then runs emulated in f32 with a Select each, which
-  costs little on a tiny model and several times the INT8 inference on a real one.
+- ``Switchable``: every candidate on one compiled model (switchable.py). One compile; each inference runs the
+  INT8 model and floating-point copies of its layers, about an INT8 plus an FP32 inference.
 - ``Compiled``: each candidate compiled as the INT8 model it is; the next candidate compiles in a background
-  thread while the current one is measured. INT8 speed, one compile per candidate.
+  thread while the current one is measured, and candidates that go on to the next round stay compiled (up to
+  KEEP_BYTES of weights). INT8 speed, one compile per candidate.
 
 Both keep the seconds they spend per sample and per compile, so the ranker can give each round of a ranking
 to the cheaper one. Within a round every candidate is measured the same way, so scores stay comparable.
 """
+import logging
 import time
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +20,14 @@ import openvino as ov
 
 from ...engine.batching import Prepared, prepare
 from ...engine.inference import Engine
-from .groups import QuantizerGroup, keep_flags, switchable_model
+from ...errors import first_line
+from .groups import QuantizerGroup
 from .racing import BASE
 from .scoring import SampleScorer
+from .switchable import keep_flags, switchable_model
 
+log = logging.getLogger("potq")
+KEEP_BYTES = 256 << 20  # weights of the compiled candidates kept from one round to the next
 _LAST = object()  # after the last candidate
 
 
@@ -49,52 +54,66 @@ class Speed:
 class Switchable:
     name = "switchable"
 
-    def __init__(self, engine: Engine, model: ov.Model, groups: Sequence[QuantizerGroup]):
-        self.engine, self.model, self.groups = engine, model, list(groups)
+    def __init__(self, engine: Engine, model: ov.Model, groups: Sequence[QuantizerGroup], biases: dict, agnostic):
+        self.engine, self.model, self.groups, self.biases, self.agnostic = engine, model, list(groups), biases, agnostic
         self.position = {group: i for i, group in enumerate(self.groups)}
         self.prepared: Prepared | None = None
         self.speed = Speed()
+        self.usable = True  # False once it is known not to compute what the CPU runs, or not to build
 
     def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
         return int(self.prepared is None)
 
+    def build(self) -> None:
+        """Compile the switchable model (``usable`` False if OpenVINO cannot build it for this model)."""
+        started = time.perf_counter()
+        try:
+            model = switchable_model(self.model, self.groups, self.biases, self.agnostic)
+        except RuntimeError as e:  # an operation OpenVINO's node factory cannot copy
+            log.debug("no switchable model for ranking: %s", first_line(e))
+            self.usable = False
+            return
+        self.prepared = prepare(self.engine, model, "switchable model for ranking")
+        self.speed.compile_seconds = time.perf_counter() - started
+
     def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int]) -> list:
-        if self.prepared is None:
-            self.prepared = prepare(self.engine, switchable_model(self.model, self.groups), "model for ranking")
-            self.speed.compile_seconds = self.prepared.compile_seconds
         return [self.speed.timed_scores(scorer, self.prepared, indices, keep_flags(
             len(self.groups), None if candidate is BASE else self.position[candidate])) for candidate in candidates]
 
 
 class Compiled:
     name = "compiled"
+    usable = True
 
     def __init__(self, engine: Engine, model: ov.Model, reverted: Callable[[ov.Model, QuantizerGroup], ov.Model],
                  speed: Speed):
         self.engine, self.model, self.reverted, self.speed = engine, model, reverted, speed
-        self.base: Prepared | None = None  # kept for the whole ranking: the base is in every round
+        weights = sum(node.get_byte_size() for node in model.get_ordered_ops() if node.get_type_name() == "Constant")
+        self.keep = max(1, KEEP_BYTES // max(weights, 1))  # compiled candidates kept between rounds
+        self.kept: dict[Hashable, Prepared] = {}
 
     def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
-        return sum(1 for candidate in candidates if candidate is not BASE or self.base is None)
+        return sum(1 for candidate in candidates if candidate not in self.kept)
 
     def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int]) -> list:
+        self.kept = {c: p for c, p in self.kept.items() if c in candidates}  # the others are out of the race
         results = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="potq-compile") as background:
             upcoming = background.submit(self._prepared, candidates[0])
-            for following in [*candidates[1:], _LAST]:
+            for candidate, following in zip(candidates, [*candidates[1:], _LAST], strict=True):
                 prepared = upcoming.result()
                 if following is not _LAST:  # compiles while this one is measured
                     upcoming = background.submit(self._prepared, following)
                 results.append(self.speed.timed_scores(scorer, prepared, indices))
+                if candidate is BASE or len(self.kept) < self.keep:
+                    self.kept[candidate] = prepared
         return results
 
     def _prepared(self, candidate: Hashable) -> Prepared:
-        if candidate is BASE and self.base is not None:
-            return self.base
+        if candidate in self.kept:
+            return self.kept[candidate]
         started = time.perf_counter()
         model = self.model if candidate is BASE else self.reverted(self.model, candidate)
         prepared = prepare(self.engine, model, "reverted model for ranking")
         self.speed.compile_seconds = time.perf_counter() - started
-        if candidate is BASE:
-            self.base = prepared
         return prepared

@@ -1,29 +1,22 @@
-"""Which quantized layers hurt accuracy most: groups of quantizers and a one-compile way to score them.
+"""What AccuracyAwareQuantization reverts: groups of quantizers, and the model with a group reverted.
 
 A *group* is the smallest set of FakeQuantize that must go together to put layers back in floating point:
 a layer's weight quantizer, the activation quantizers that feed it (directly or through precision-agnostic
 ops), and, because a removed activation quantizer un-quantizes every layer that reads it, the quantizers of
 those layers too (connected components of the quantizer-layer graph).
 
-A group is measured reverted in one of two ways (candidates.py picks the cheaper): as the model it is
-(``reverted_model``: its FakeQuantize removed and its layers' FP32 biases back; one compile per group, INT8
-speed), or on one *switchable* model for all groups, where every FakeQuantize of group g is wrapped in
-``Select(keep_g, fq, fq_input)`` with ``keep_g`` a boolean model input (one compile, but FakeQuantize then runs
-emulated in f32, slower per inference).
+A group reverted is ``Reverter.reverted_model``: its FakeQuantize removed and its layers' FP32 biases back.
 """
 from dataclasses import dataclass
 
 import numpy as np
 import openvino as ov
-import openvino.opset13 as ops
 
 from ...graph.disjoint_sets import DisjointSets
 from ...graph.placement import QuantizationPlan
 from ...graph.queries import constant_value, consumers, nodes_by_name
 from ...graph.transform import remove_fake_quantize, set_biases
 from ..bias_correction.shifts import find_bias_layers
-
-KEEP_INPUT = "potq_keep_{}"
 
 
 @dataclass(frozen=True)
@@ -69,31 +62,6 @@ def _layers_reading(readers, nodes, quantized_ops: set[str], agnostic) -> set[st
         elif nodes[name].get_type_name() in agnostic:
             todo.extend(i.get_node().get_friendly_name() for out in nodes[name].outputs() for i in consumers(out))
     return found
-
-
-def switchable_model(model: ov.Model, groups: list[QuantizerGroup]) -> ov.Model:
-    """A copy of ``model`` where group g's FakeQuantize are bypassed when input ``potq_keep_g`` is False."""
-    switchable = model.clone()
-    nodes = nodes_by_name(switchable)
-    flags = []
-    for index, group in enumerate(groups):
-        flag = ops.parameter([], ov.Type.boolean, name=KEEP_INPUT.format(index))
-        flag.output(0).get_tensor().set_names({KEEP_INPUT.format(index)})
-        flags.append(flag)
-        for name in sorted(group.quantizers):
-            fq = nodes[name]
-            readers = list(fq.output(0).get_target_inputs())
-            choice = ops.select(flag, fq.output(0), fq.input_value(0), name=f"{name}/potq_switch")
-            for reader in readers:
-                reader.replace_source_output(choice.output(0))
-    switchable.add_parameters(flags)
-    switchable.validate_nodes_and_infer_types()
-    return switchable
-
-
-def keep_flags(count: int, reverted: int | None) -> dict[str, np.ndarray]:
-    """Inputs of a switchable model with every group kept, except ``reverted`` (None: keep all; -1: none)."""
-    return {KEEP_INPUT.format(i): np.array(reverted != -1 and i != reverted) for i in range(count)}
 
 
 class Reverter:

@@ -2,9 +2,12 @@
 differences allow.
 
 Every candidate is measured on the first few ranking samples (the most degraded ones); the better half, and
-any candidate that cannot be told apart from the leader, go on to twice as many samples, and so on until one
-is left or every ranking sample is used. So the cost grows like candidates x a few samples, not candidates x
-the ranking subset, and only close calls at the top get the wider subset.
+any candidate that cannot be told apart from the leader, go on to twice as many samples, and so on until
+the leader is clear of every other candidate by DECISIVE standard errors, one is left, every ranking sample
+is used, or (from SETTLED samples on) every candidate left is tied with the leader within NOISE: widening
+further would then cost more than any choice among them could lose (they are usually all reverted in turn).
+So the cost grows like candidates x a few samples, not candidates x the ranking subset, and only close calls
+at the top get the wider subset.
 
 A candidate's gain is its mean per-sample score minus the base model's on the same samples (paired, so what
 makes one sample hard for every candidate cancels). Candidates that went further rank first, then by gain.
@@ -18,6 +21,8 @@ import numpy as np
 
 FIRST_ROUND = 8  # ranking samples every candidate is measured on
 NOISE = 1.0  # standard errors of a paired difference within which a candidate is tied with the leader
+DECISIVE = 2.0  # standard errors by which a leader ahead of every other candidate ends the race
+SETTLED = 4 * FIRST_ROUND  # samples from which a tie that eliminates nobody ends the race
 BASE = None  # the candidate "revert nothing": the model as it is
 
 
@@ -44,8 +49,12 @@ def race(candidates: Sequence[Hashable], total: int, measure: Measure, first: in
         done = size
         if size == total:
             break
-        alive = survivors(alive, {c: scores[c] - scores[BASE] for c in alive})
-        if len(alive) == 1:
+        gains = {c: scores[c] - scores[BASE] for c in alive}
+        leader = max(alive, key=lambda c: float(np.mean(gains[c])))
+        if not any(_tied(gains[leader], gains[c], DECISIVE) for c in alive if c is not leader):
+            break
+        alive = survivors(alive, gains)
+        if len(alive) == 1 or (size >= SETTLED and all(_tied(gains[leader], gains[c]) for c in alive)):
             break
         size = min(2 * size, total)
     standings = [Standing(c, float(np.mean(scores[c] - scores[BASE][:len(scores[c])])), len(scores[c]))
@@ -55,14 +64,17 @@ def race(candidates: Sequence[Hashable], total: int, measure: Measure, first: in
 
 
 def survivors(alive: list, gains: dict) -> list:
-    """The better half of ``alive`` by mean gain, and every other candidate within NOISE standard errors of
-    the leader (ties included); in ``alive``'s order."""
+    """The better half of ``alive`` by mean gain, and every other candidate tied with the leader; in
+    ``alive``'s order."""
     order = sorted(alive, key=lambda c: -float(np.mean(gains[c])))
     kept = set(order[:math.ceil(len(order) / 2)])
-    leader = gains[order[0]]
-    for candidate in order[len(kept):]:
-        difference = leader - gains[candidate]
-        spread = float(np.std(difference, ddof=1)) / math.sqrt(len(difference)) if len(difference) > 1 else 0.0
-        if float(np.mean(difference)) <= NOISE * spread:
-            kept.add(candidate)
+    kept.update(c for c in order[len(kept):] if _tied(gains[order[0]], gains[c]))
     return [c for c in alive if c in kept]
+
+
+def _tied(leader: np.ndarray, other: np.ndarray, spreads: float = NOISE) -> bool:
+    """Whether per-sample gains ``other`` fall short of ``leader``'s by at most ``spreads`` standard errors of
+    their difference (paired by sample, so the difference's own spread is the noise)."""
+    difference = leader - other
+    error = float(np.std(difference, ddof=1)) / math.sqrt(len(difference)) if len(difference) > 1 else 0.0
+    return float(np.mean(difference)) <= spreads * error
