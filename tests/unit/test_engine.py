@@ -52,3 +52,20 @@ def test_a_failing_handler_does_not_deadlock_the_queue(tmp_path):
     script.write_text(SCRIPT.format(repo=str(REPO)))
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize("total,requests,batches", [(8, 2, [4, 4]), (5, 2, [3, 2]), (300, 2, [64, 64, 64, 64, 44])])
+def test_batches_leave_no_request_idle_and_samples_come_back_in_order(monkeypatch, total, requests, batches):
+    from potcli.engine.batching import prepare, run_prepared
+    engine = Engine()
+    sizes = []
+    run = engine.run
+    monkeypatch.setattr(engine, "run", lambda compiled, items, *args, **kwargs: run(
+        compiled, ((index, inputs) for index, inputs in items if sizes.append(len(inputs["image"])) or True),
+        *args, **kwargs))
+    sample = models.random_inputs(models.conv_relu(), 1)[0]
+    seen = []
+    run_prepared(engine, prepare(engine, models.conv_relu(), "model"), ((i, {"image": sample}) for i in range(total)),
+                 lambda index, outputs: seen.append((index, outputs[0].shape)), requests, "test", total)
+    assert sizes == batches
+    assert seen == [(i, (1, 4, 8, 8)) for i in range(total)]
