@@ -150,3 +150,16 @@ def test_a_switchable_model_that_misses_the_int8_loss_is_not_used(tmp_path, monk
     assert not first["switchable_check"]["faithful"]
     assert {round_["measured_on"] for round_ in first["rounds"]} == {"compiled"}
     assert reverts(section)[0] == ["conv2"] and section["result"]["reached"]
+
+
+def test_a_model_without_a_switchable_version_ranks_on_compiled_candidates(tmp_path, monkeypatch):
+    from potcli.algorithms.accuracy_aware import candidates
+
+    def cannot_copy(*args):
+        raise RuntimeError("the node factory cannot create this operation")
+    monkeypatch.setattr(candidates, "switchable_model", cannot_copy)
+    _, section, _ = run_aaq(tmp_path, Similarity())
+    first = section["ranking"]["rankings"][0]
+    assert "switchable_check" not in first
+    assert {round_["measured_on"] for round_ in first["rounds"]} == {"compiled"}
+    assert reverts(section)[0] == ["conv2"] and section["result"]["reached"]

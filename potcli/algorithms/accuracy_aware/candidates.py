@@ -20,7 +20,7 @@ import openvino as ov
 
 from ...engine.batching import Prepared, prepare
 from ...engine.inference import Engine
-from ...errors import first_line
+from ...errors import ModelError, first_line
 from .groups import QuantizerGroup
 from .racing import BASE
 from .scoring import SampleScorer
@@ -68,17 +68,21 @@ class Switchable:
         """Compile the switchable model (``usable`` False if OpenVINO cannot build it for this model)."""
         started = time.perf_counter()
         try:
-            model = switchable_model(self.model, self.groups, self.biases, self.agnostic)
-        except RuntimeError as e:  # an operation OpenVINO's node factory cannot copy
+            self.prepared = prepare(self.engine, switchable_model(self.model, self.groups, self.biases,
+                                                                  self.agnostic), "switchable model for ranking")
+        except (RuntimeError, ModelError) as e:  # an operation the node factory cannot copy, or not compile
             log.debug("no switchable model for ranking: %s", first_line(e))
             self.usable = False
             return
-        self.prepared = prepare(self.engine, model, "switchable model for ranking")
         self.speed.compile_seconds = time.perf_counter() - started
 
-    def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int]) -> list:
-        return [self.speed.timed_scores(scorer, self.prepared, indices, keep_flags(
-            len(self.groups), None if candidate is BASE else self.position[candidate])) for candidate in candidates]
+    def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
+        results = []
+        for candidate in candidates:
+            flags = keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
+            results.append(self.speed.timed_scores(scorer, self.prepared, indices, flags))
+            meter.update(1)
+        return results
 
 
 class Compiled:
@@ -95,7 +99,7 @@ class Compiled:
     def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
         return sum(1 for candidate in candidates if candidate not in self.kept)
 
-    def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int]) -> list:
+    def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
         self.kept = {c: p for c, p in self.kept.items() if c in candidates}  # the others are out of the race
         results = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="potq-compile") as background:
@@ -105,6 +109,7 @@ class Compiled:
                 if following is not _LAST:  # compiles while this one is measured
                     upcoming = background.submit(self._prepared, following)
                 results.append(self.speed.timed_scores(scorer, prepared, indices))
+                meter.update(1)
                 if candidate is BASE or len(self.kept) < self.keep:
                     self.kept[candidate] = prepared
         return results

@@ -37,11 +37,11 @@ class Standing:
 Measure = Callable[[list, range], list[np.ndarray]]
 
 
-def race(candidates: Sequence[Hashable], total: int, measure: Measure, first: int = FIRST_ROUND) -> list[Standing]:
+def race(candidates: Sequence[Hashable], total: int, measure: Measure) -> list[Standing]:
     """``candidates`` best first, each with its gain; ``total`` ranking samples at most (positions 0..total-1,
     most informative first). Ties keep the order of ``candidates``."""
     scores = {candidate: np.empty(0) for candidate in [BASE, *candidates]}
-    alive, done, size = list(candidates), 0, min(first, total)
+    alive, done, size = list(candidates), 0, min(FIRST_ROUND, total)
     while alive:
         measured = measure([BASE, *alive], range(done, size))
         for candidate, values in zip([BASE, *alive], measured, strict=True):

@@ -15,6 +15,7 @@ import numpy as np
 import openvino as ov
 
 from ...engine.batching import RunCost, prepare
+from ...progress import progress
 from ..context import RunContext
 from .candidates import Compiled, Speed, Switchable
 from .groups import QuantizerGroup, Reverter
@@ -46,8 +47,7 @@ class Ranker:
     def score_model(self, model: ov.Model, metric_name: str) -> float:
         """Mean score of one model on the whole ranking subset (higher is better)."""
         self.scorer.metric_name = metric_name
-        prepared = prepare(self.ctx.engine, model, "model for ranking")
-        return float(np.mean(self.scorer.scores(prepared, self.indices)))
+        return float(np.mean(self.scorer.model_scores(model, self.indices)))
 
     def rank(self, model: ov.Model, groups: list[QuantizerGroup], metric_name: str,
              reference: Reference) -> list[Standing]:
@@ -63,19 +63,21 @@ class Ranker:
 
         def measure(candidates: list, positions: range) -> list[np.ndarray]:
             indices = [self.indices[p] for p in positions]
-            probe = None
-            if switchable.usable and switchable.prepared is None:
-                switchable.build()
-            if switchable.usable and not switchable.speed.known():  # its speed and fidelity show on the base
-                probe = switchable.measure(self.scorer, candidates[:1], indices)
-                entry["switchable_check"] = _fidelity(probe[0], indices, reference)
-                switchable.usable = entry["switchable_check"]["faithful"]
-            way = self._cheaper([w for w in ways if w.usable], candidates, len(indices))
-            entry["rounds"].append({"candidates": len(candidates) - 1, "samples": positions.stop,
-                                    "measured_on": way.name})
-            if probe is not None and way is switchable:
-                return probe + way.measure(self.scorer, candidates[1:], indices)
-            return way.measure(self.scorer, candidates, indices)  # all of a round the same way
+            with progress(f"Ranking {len(candidates) - 1} groups on samples {positions.start + 1}-{positions.stop}",
+                          len(candidates), "candidate") as meter:
+                probe = None
+                if switchable.usable and switchable.prepared is None:
+                    switchable.build()
+                if switchable.usable and not switchable.speed.known():  # its speed and fidelity show on the base
+                    probe = switchable.measure(self.scorer, candidates[:1], indices, meter)
+                    entry["switchable_check"] = _fidelity(probe[0], indices, reference)
+                    switchable.usable = entry["switchable_check"]["faithful"]
+                way = self._cheaper([w for w in ways if w.usable], candidates, len(indices))
+                entry["rounds"].append({"candidates": len(candidates) - 1, "samples": positions.stop,
+                                        "measured_on": way.name})
+                if probe is not None and way is switchable:
+                    return probe + way.measure(self.scorer, candidates[1:], indices, meter)
+                return way.measure(self.scorer, candidates, indices, meter)  # all of a round the same way
 
         standings = race(groups, len(self.indices), measure)
         entry.update(inferences=self.scorer.inferences - inferences, seconds=round(time.perf_counter() - started, 4))
@@ -93,10 +95,10 @@ class Ranker:
                                                                   len(candidates) * samples))
 
 
-def _fidelity(emulated: np.ndarray, indices: list[int], reference: Reference) -> dict:
+def _fidelity(switchable_scores: np.ndarray, indices: list[int], reference: Reference) -> dict:
     """Whether the switchable model's base loses, against FP32, what the real INT8 model lost on ``indices``."""
     fp32 = np.array([reference.fp32_scores[i] for i in indices])
     real = float(np.mean(fp32 - np.array([reference.scores[i] for i in indices])))
-    switchable_loss = float(np.mean(fp32 - emulated))
+    switchable_loss = float(np.mean(fp32 - switchable_scores))
     return {"samples": len(indices), "int8_loss": real, "switchable_loss": switchable_loss,
             "faithful": abs(switchable_loss - real) <= FIDELITY * abs(real)}

@@ -1,6 +1,7 @@
 """Per-sample scores of a model on ranking samples: the one function every ranking measurement goes through
-(a candidate compiled as itself, the switchable model with flags, a whole model for tune_hyperparams), so
-that it can be sent to other workers as (model, sample indices) -> scores.
+(``SampleScorer.scores``: a candidate compiled as itself, the switchable model with a group's flags, a whole
+model for tune_hyperparams). ``model_scores(model, indices)`` is the unit of work another worker could do:
+a candidate's model and sample indices in, per-sample scores out.
 
 A score is higher-is-better: the Metric's per-sample ``value`` of the metric being ranked (direction-adjusted)
 when the Metric reports one, else minus the normalized squared error of the outputs against FP32 (as NNCF
@@ -13,7 +14,7 @@ import openvino as ov
 
 from ...data.metric_calls import postprocessed, reset, sample_values, update
 from ...data.samples import Sample, input_specs, output_names, prepared_sample
-from ...engine.batching import Prepared, run_prepared
+from ...engine.batching import Prepared, prepare, run_prepared
 from ..context import RunContext
 
 
@@ -46,6 +47,9 @@ class SampleScorer:
                      "Ranking", len(indices), shown=False)
         self.inferences += len(indices)
         return np.asarray(values, dtype=np.float64)
+
+    def model_scores(self, model: ov.Model, indices: Sequence[int]) -> np.ndarray:
+        return self.scores(prepare(self.ctx.engine, model, "model for ranking"), indices)
 
     def outputs(self, prepared: Prepared, indices: Sequence[int]) -> dict[int, list[np.ndarray]]:
         """Raw outputs of ``indices`` (the FP32 reference when no evaluation kept it)."""
