@@ -19,7 +19,8 @@ through the same DataLoader; NNCF's validation function computes the same per-sa
 
 The table gives wall time (median of --repeats, each run in its own process), the drop reached on the
 validation samples, the compute layers left in FP32 (read from the compiled model), potq's ranking cost
-(inferences and seconds, from its report) and INT8 latency against FP32.
+(inferences and seconds, from its report) and INT8 latency against FP32. --full-ranking adds potq with its
+race replaced by POT's ranking (every group on every ranking sample), to compare the layers reverted.
 """
 import argparse
 import json
@@ -37,6 +38,7 @@ from harness import (REPO, LoaderItems, compile_for, heading, latencies_ms, mach
 
 DIGITS = REPO / "samples" / "digits"
 TOOLS = ("potq", "nncf")
+FULL = "potq, full ranking"  # --full-ranking: potq scoring every group on the whole ranking subset, as POT
 SAMPLES = 300
 BUDGETS = {"digits_outlier": (0.01, 0.0), "text_recognizer": (0.004,), "minilm": (0.003,)}
 sys.path.insert(0, str(DIGITS))
@@ -115,9 +117,12 @@ def worker(args) -> None:
     model, loader, score, name = case_data(args.case)
     start = time.perf_counter()
     ranking = {}
-    if args.tool == "potq":
+    if args.tool in ("potq", FULL):
         from potcli import IEEngine, compress_model_weights, create_pipeline
+        from potcli.algorithms.accuracy_aware import racing
         from potcli.pot.api import CompressionModel
+        if args.tool == FULL:
+            racing.FIRST_ROUND = SAMPLES  # one round on every ranking sample: POT's ranking
         params = {"stat_subset_size": SAMPLES, "maximal_drop": args.budget}
         pipeline = create_pipeline([{"name": "AccuracyAwareQuantization", "params": params}],
                                    IEEngine({"device": "CPU"}, loader, per_sample_metric(score, name)))
@@ -167,7 +172,7 @@ def fp32_layers(path) -> int:
     return count
 
 
-def bench_case(case: str, repeats: int, quick: bool, tmp: Path) -> list[list]:
+def bench_case(case: str, tools: tuple[str, ...], repeats: int, quick: bool, tmp: Path) -> list[list]:
     model, loader, _, _ = case_data(case)
     fp32_path = tmp / f"{case}_fp32.xml"
     ov.save_model(model, str(fp32_path), compress_to_fp16=False)
@@ -177,21 +182,21 @@ def bench_case(case: str, repeats: int, quick: bool, tmp: Path) -> list[list]:
     rows = []
     for budget in BUDGETS[case]:
         results = {}
-        for tool in TOOLS:
-            out = tmp / f"{case}_{tool}_{budget}.xml"
+        for tool in tools:
+            out = tmp / f"{case}_{tool.replace(' ', '_').replace(',', '')}_{budget}.xml"
             runs = [run_worker(Path(__file__), ["--case", case, "--tool", tool, "--budget", str(budget),
                                                 "--out", str(out)]) for _ in range(repeats)]
             results[tool] = {"seconds": median_of(runs, "seconds"), "path": out, "run": runs[-1]}
             print(f"  {case} {tool} maximal_drop {budget}: {results[tool]['seconds']:.1f} s", file=sys.stderr)
-        paths = {"fp32": fp32_path, **{tool: results[tool]["path"] for tool in TOOLS}}
+        paths = {"fp32": fp32_path, **{tool: results[tool]["path"] for tool in tools}}
         core = ov.Core()
         sample = loader[0][0]
         latency = latencies_ms({k: compile_for(core, str(p), "LATENCY", "f32") for k, p in paths.items()},
                                {k: sample for k in paths}, 50 if quick else 500)
-        for tool in TOOLS:
+        for tool in tools:
             path, run = results[tool]["path"], results[tool]["run"]
             held_out = (fp32["test"] - metric_of(path, case, "test")) if "test" in fp32 else ""
-            ranking = f"{run['inferences']} in {run['ranking_seconds']:.1f} s" if tool == "potq" else ""
+            ranking = f"{run['inferences']} in {run['ranking_seconds']:.1f} s" if "inferences" in run else ""
             rows.append([case, budget, tool, results[tool]["seconds"], fp32["calib"] - metric_of(path, case),
                          held_out, fp32_layers(path), ranking, latency[tool], latency["fp32"] / latency[tool]])
         rows.append([case, budget, "time potq/NNCF", results["potq"]["seconds"] / results["nncf"]["seconds"],
@@ -206,7 +211,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cases", nargs="+", choices=list(BUDGETS), default=list(BUDGETS))
     parser.add_argument("--case", choices=list(BUDGETS))
-    parser.add_argument("--tool", choices=TOOLS)
+    parser.add_argument("--full-ranking", action="store_true", help=f"also run {FULL!r}")
+    parser.add_argument("--tool", choices=(*TOOLS, FULL))
     parser.add_argument("--budget", type=float)
     parser.add_argument("--out")
     args = parser.parse_args(argv)
@@ -216,7 +222,8 @@ def main(argv=None) -> int:
     repeats = 1 if args.quick else args.repeats
     print(f"machine: {machine_line()}\n", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [row for case in args.cases for row in bench_case(case, repeats, args.quick, Path(tmp))]
+        tools = TOOLS + ((FULL,) if args.full_ranking else ())
+        rows = [row for case in args.cases for row in bench_case(case, tools, repeats, args.quick, Path(tmp))]
     print(heading(f"AccuracyAwareQuantization, potq vs NNCF (median of {repeats} runs)"))
     print(markdown_table(["case", "maximal_drop", "tool", "wall s", "drop on validation", "drop held-out",
                           "layers in FP32", "potq ranking: inferences", "INT8 latency ms", "speed-up vs FP32"],
