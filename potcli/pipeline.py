@@ -33,7 +33,7 @@ from .errors import ConfigError, Interrupted
 from .graph.model_io import read_model, weights_file
 from .graph.queries import compute_operations, count_operations
 from .graph.survey import survey_model
-from .graph.transform import compress_weights
+from .graph.transform import compress_weights, fold_constants
 from .output.files import StagedOutputs, describe_file, prepare_output_folder, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
@@ -102,6 +102,7 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
                      inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
                      eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
                      timings=options.timings, postprocess=session.postprocess, stats_cache=options.stats_cache)
+    model = fold_constants(model)
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 

@@ -229,3 +229,22 @@ def transformer_block(seed=0, outlier=30.0, sdpa=False) -> ov.Model:
         scores = ops.multiply(ops.matmul(q, k, False, True, name="scores"), np.float32(0.25), name="scale")
         context = ops.matmul(ops.softmax(scores, -1, name="softmax"), v, False, False, name="context")
     return ov.Model([ops.result(dense(context, "out"), name="output")], [x], "transformer_block")
+
+
+def exported_conv_bias(seed=0) -> ov.Model:
+    """image -> conv -> Add(bias) -> relu -> conv, with each bias reshaped to [1, C, 1, 1] by a shape computed from
+    ShapeOf and Concat, as ONNX exporters write it: constant, but only once that subgraph is folded."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+
+    def conv(source, cin, cout, name):
+        weights = ops.constant((rng.standard_normal((cout, cin, 3, 3)) * 0.4).astype(np.float32), name=f"{name}/w")
+        y = ops.convolution(source, weights, [1, 1], [1, 1], [1, 1], [1, 1], name=name)
+        channels = ops.gather(ops.shape_of(weights), ops.constant(np.array([0], np.int64)), ops.constant(0))
+        shape = ops.concat([ops.constant(np.array([1], np.int64)), channels,
+                            ops.constant(np.array([1, 1], np.int64))], 0)
+        bias = ops.reshape(ops.constant((rng.standard_normal(cout) * 0.1).astype(np.float32)), shape, False)
+        return ops.add(y, bias, name=f"{name}/bias")
+
+    y = ops.relu(conv(x, 3, 8, "conv1"), name="conv1/relu")
+    return ov.Model([ops.result(conv(y, 8, 4, "conv2"), name="output")], [x], "exported_conv_bias")

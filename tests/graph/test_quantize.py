@@ -160,3 +160,13 @@ def test_two_input_model_takes_dicts_by_input_name():
     quantized = quantize(model, samples)
     assert in_int8(operation_precisions(quantized)) == {"conv"}
     assert relative_error(infer(model, samples[0]), infer(quantized, samples[0])) < 0.1
+
+
+@pytest.mark.int8
+def test_shape_arithmetic_before_a_bias_is_folded_so_the_bias_add_is_not_quantized():
+    model = models.exported_conv_bias()
+    quantized = quantize(model, models.random_inputs(model, 8))
+    readers = {reader.get_node().get_friendly_name() for fq in fake_quantizes(quantized).values()
+               for reader in fq.output(0).get_target_inputs()}
+    assert {"conv1", "conv2"} <= readers and not {"conv1/bias", "conv2/bias"} & readers
+    assert in_int8(operation_precisions(quantized)) == {"conv1", "conv2"}
