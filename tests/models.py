@@ -248,3 +248,17 @@ def exported_conv_bias(seed=0) -> ov.Model:
 
     y = ops.relu(conv(x, 3, 8, "conv1"), name="conv1/relu")
     return ov.Model([ops.result(conv(y, 8, 4, "conv2"), name="output")], [x], "exported_conv_bias")
+
+
+def depthwise_block(seed=0) -> ov.Model:
+    """image -> conv1 (3->8, relu) -> depthwise 3x3 GroupConvolution "dw" (8 groups of one channel, +bias) ->
+    relu -> 1x1 conv "project" (8->4), as in MobileNet-style backbones."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    y = _conv(x, 3, 8, "conv1", rng)
+    weights = (rng.standard_normal((8, 1, 1, 3, 3)) * 0.5).astype(np.float32)
+    y = ops.group_convolution(y, ops.constant(weights, name="dw/weights"), [1, 1], [1, 1], [1, 1], [1, 1], name="dw")
+    y = ops.relu(ops.add(y, ops.constant((rng.standard_normal((1, 8, 1, 1)) * 0.1).astype(np.float32)),
+                         name="dw/bias"), name="dw/relu")
+    return ov.Model([ops.result(_conv(y, 8, 4, "project", rng, k=1, relu=False), name="output")], [x],
+                    "depthwise_block")

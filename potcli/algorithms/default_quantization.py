@@ -16,7 +16,7 @@ from .channel_alignment.algorithm import align_if_possible
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
-from .sampling import cache_prefetch, gather_statistics
+from .sampling import cache_prefetch, gather_statistics, search_samples
 from .smooth_quant.algorithm import smooth_quantized_layers
 
 
@@ -36,7 +36,8 @@ def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
     plan = plan_default_quantization(state, setup, params)
     collected = gather_statistics(state.model, plan.statistics(), params.sampling, ctx,
                                   record_shapes=plan.bias.shapes(), prefetch=prefetch_statistics(state, params, ctx))
-    return finish_default_quantization(state, plan, collected, ctx)
+    samples = search_samples(state.model, setup.searched_tensors(), params.sampling, ctx)
+    return finish_default_quantization(state, plan, collected, ctx, samples)
 
 
 def prepare_model(state: QuantizationState, params: AlgorithmParams,
@@ -67,7 +68,8 @@ def plan_default_quantization(state: QuantizationState, setup: MinMaxSetup,
 
 
 def finish_default_quantization(state: QuantizationState, plan: DefaultQuantizationPlan,
-                                collected: CollectedStatistics, ctx: RunContext) -> QuantizationState:
-    """Ranges, FakeQuantize and bias correction from statistics already collected."""
-    quantized = quantized_state(state, plan.minmax, collected, plan.params, ctx)
+                                collected: CollectedStatistics, ctx: RunContext,
+                                samples: dict | None = None) -> QuantizationState:
+    """Ranges, FakeQuantize and bias correction from statistics (and range-search samples) already collected."""
+    quantized = quantized_state(state, plan.minmax, collected, plan.params, ctx, samples)
     return apply_bias_correction(quantized, plan.bias, collected, plan.params.sampling, ctx)

@@ -12,6 +12,7 @@ combine those values across samples without keeping them all:
 - ``hl_estimator`` (Hodges-Lehmann: the median of the means of all pairs of per-sample values) works on such a
   reservoir too, capped at HL_CAPACITY values because the pairs grow with its square.
 """
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,9 @@ REDUCERS = {
     "mean": lambda x, axes, q, keep: np.mean(x, axis=axes, dtype=np.float64, keepdims=keep).astype(np.float32),
     "quantile": lambda x, axes, q, keep: np.quantile(x, q, axis=axes, keepdims=keep),
     "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), q, axis=axes, keepdims=keep),
+    "values": lambda x, axes, q, keep: x.reshape(-1),  # the tensor itself, for the "sampled" aggregator
 }
+VALUES_PER_SAMPLE = 8192  # kept by the "sampled" aggregator from each sample
 SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator")
 HL_CAPACITY = 1024  # values per statistic the Hodges-Lehmann estimator pairs up (about 0.5 M pairs)
 
@@ -147,7 +150,30 @@ def hodges_lehmann(values: np.ndarray) -> np.ndarray:
     return np.asarray(estimate, dtype=np.float32).reshape(values.shape[1:])
 
 
+class SampledValues:
+    """Up to VALUES_PER_SAMPLE values of each sample, picked uniformly at random: what the range search scores
+    candidate ranges on. Seeded by the tensor's name and fed in sample order, so runs repeat; memory follows the
+    number of samples fed (the range search feeds a few)."""
+
+    def __init__(self, tensor: str):
+        self.rng = np.random.default_rng(zlib.crc32(tensor.encode()))
+        self.parts: list[np.ndarray] = []
+
+    def update(self, sample: np.ndarray) -> None:
+        flat = np.asarray(sample, dtype=np.float32).reshape(-1)
+        if flat.size > VALUES_PER_SAMPLE:
+            flat = flat[self.rng.integers(0, flat.size, VALUES_PER_SAMPLE)]
+        self.parts.append(flat)
+
+    def result(self) -> np.ndarray:
+        if not self.parts:
+            raise ValueError("no samples were aggregated")
+        return np.concatenate(self.parts)
+
+
 def make_aggregator(stat: TensorStatistic, seed: int = 0):
+    if stat.aggregator == "sampled":
+        return SampledValues(stat.tensor)
     if stat.aggregator in SAMPLE_AGGREGATORS:
         capacity = HL_CAPACITY if stat.aggregator == "hl_estimator" else None
         return SampleAggregator(stat.aggregator, stat.outlier_prob, seed, capacity)

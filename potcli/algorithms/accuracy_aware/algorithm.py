@@ -26,7 +26,7 @@ from ..context import QuantizationState, RunContext
 from ..default_quantization import (finish_default_quantization, plan_default_quantization, prefetch_statistics,
                                     prepare_model)
 from ..minmax.algorithm import prepare_quantization
-from ..sampling import gather_statistics
+from ..sampling import gather_statistics, search_samples
 from .groups import QuantizerGroup, quantizer_groups
 from .ranker import Ranker, output_error
 from .target import AccuracyTarget, select_metrics
@@ -110,9 +110,11 @@ class _AccuracyAwareRun:
         shapes = [tensor for plan in plans.values() for tensor in plan.bias.shapes()]
         collected = gather_statistics(state.model, stats, self.params.sampling, self.ctx, record_shapes=shapes,
                                       prefetch=prefetch_statistics(state, self.params, self.ctx))
+        searched = sorted({tensor for plan in plans.values() for tensor in plan.minmax.searched_tensors()})
+        samples = search_samples(state.model, searched, self.params.sampling, self.ctx)
 
         def quantize(key):
-            return finish_default_quantization(state, plans[key], collected, self.ctx)
+            return finish_default_quantization(state, plans[key], collected, self.ctx, samples)
 
         best = self._measure(quantize("default"), "DefaultQuantization")
         initial = best
