@@ -9,6 +9,8 @@ combine those values across samples without keeping them all:
   per-tensor statistic, about 16 MiB per statistic), and past it a uniform reservoir sample of that size
   (Vitter's algorithm R, seeded, fed in sample order so that runs are reproducible). Memory is bounded by the
   capacity, never by the number of samples.
+- ``rows`` keeps the per-sample values themselves, in sample order, in the same bounded reservoir: for
+  statistics that can only be aggregated once something else is known (smooth_quant/derived.py).
 - ``hl_estimator`` (Hodges-Lehmann: the median of the means of all pairs of per-sample values) works on such a
   reservoir too, capped at HL_CAPACITY values because the pairs grow with its square.
 """
@@ -31,7 +33,7 @@ REDUCERS = {
     "values": lambda x, axes, q, keep: x.reshape(-1),  # the tensor itself, for the "sampled" aggregator
 }
 VALUES_PER_SAMPLE = 8192  # kept by the "sampled" aggregator from each sample
-SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator")
+SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator", "rows")
 HL_CAPACITY = 1024  # values per statistic the Hodges-Lehmann estimator pairs up (about 0.5 M pairs)
 
 
@@ -42,7 +44,7 @@ class TensorStatistic:
     tensor: str  # graph.port_name of the tensor
     reducer: str  # min | max | abs_max | quantile | abs_quantile | mean
     channel_axis: int | None  # keep this axis (per-channel statistic); None reduces everything
-    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers | hl_estimator
+    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers | hl_estimator | rows
     outlier_prob: float = DEFAULT_OUTLIER_PROB
     quantile_side: str = "high"  # which tail a quantile reducer cuts: "low" (min bound) or "high"
 
@@ -96,8 +98,8 @@ class RunningAggregator:
 
 
 class SampleAggregator:
-    """median / mean_no_outliers / median_no_outliers / hl_estimator over a bounded, reproducible sample of
-    per-sample values."""
+    """median / mean_no_outliers / median_no_outliers / hl_estimator / rows over a bounded, reproducible sample
+    of per-sample values."""
 
     BYTES_BUDGET = 16 << 20
 
@@ -129,6 +131,8 @@ class SampleAggregator:
         if not self.rows:
             raise ValueError("no samples were aggregated")
         values = np.stack(self.rows)
+        if self.kind == "rows":
+            return values
         if self.kind == "median":
             return np.median(values, axis=0).astype(np.float32)
         if self.kind == "hl_estimator":

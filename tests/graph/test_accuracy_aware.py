@@ -107,7 +107,7 @@ def test_baseline_values_skip_the_fp32_evaluation(tmp_path):
 
 
 def test_convert_to_mixed_preset_and_tuning_reuse_one_statistics_pass(tmp_path, monkeypatch):
-    from potcli.algorithms.accuracy_aware import algorithm as module
+    from potcli.algorithms import default_quantization as module
     passes = []
     original = module.gather_statistics
     monkeypatch.setattr(module, "gather_statistics", lambda *a, **k: passes.append(1) or original(*a, **k))

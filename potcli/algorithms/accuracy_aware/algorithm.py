@@ -23,10 +23,7 @@ from ...graph.transform import remove_fake_quantize, set_biases
 from ...rules import device_rules
 from ..bias_correction.shifts import find_bias_layers
 from ..context import QuantizationState, RunContext
-from ..default_quantization import (finish_default_quantization, plan_default_quantization, prefetch_statistics,
-                                    prepare_model)
-from ..minmax.algorithm import prepare_quantization
-from ..sampling import gather_statistics, search_samples
+from ..default_quantization import finish_default_quantization, prepare_and_collect
 from .groups import QuantizerGroup, quantizer_groups
 from .ranker import Ranker, output_error
 from .target import AccuracyTarget, select_metrics
@@ -101,17 +98,8 @@ class _AccuracyAwareRun:
 
     def execute(self, state: QuantizationState) -> QuantizationState:
         started = time.perf_counter()
-        state, setup = prepare_model(state, self.params, self.ctx)
-        setups = {key: setup if key == "default" else prepare_quantization(state, variant)
-                  for key, variant in self._variants().items()}
-        plans = {key: plan_default_quantization(state, setups[key], variant)
-                 for key, variant in self._variants().items()}
-        stats = set().union(*(plan.statistics() for plan in plans.values()))
-        shapes = [tensor for plan in plans.values() for tensor in plan.bias.shapes()]
-        collected = gather_statistics(state.model, stats, self.params.sampling, self.ctx, record_shapes=shapes,
-                                      prefetch=prefetch_statistics(state, self.params, self.ctx))
-        searched = sorted({tensor for plan in plans.values() for tensor in plan.minmax.searched_tensors()})
-        samples = search_samples(state.model, searched, self.params.sampling, self.ctx)
+        prepared = prepare_and_collect(state, self._variants(), self.ctx)
+        state, plans, collected, samples = prepared.state, prepared.plans, prepared.collected, prepared.samples
 
         def quantize(key):
             return finish_default_quantization(state, plans[key], collected, self.ctx, samples)
