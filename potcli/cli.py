@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .version import __version__
-from .config import load_config, with_output_thresholds
+from .config import load_config, with_cluster, with_output_thresholds
 from .config.command_line import PotFlags, settings_from_flags
 from .config.command_line import output_dir as pot_output_dir
 from .config.schema import config_schema_text
@@ -38,6 +38,24 @@ def _json_option(func):
 def _no_progress_option(func):
     return click.option("--no-progress", is_flag=True,
                         help="No progress bars (on a terminal) or progress lines (in logs) on stderr.")(func)
+
+
+def _cluster_options(func):
+    """--workers / --cluster: evaluation and statistics on a Dask cluster (the config's engine.workers /
+    engine.cluster, overridden)."""
+    func = click.option("--cluster", "cluster_address", default=None, metavar="ADDRESS",
+                        help="Join the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) for evaluation "
+                             "and statistics.")(func)
+    return click.option("--workers", type=click.IntRange(1, 256), default=None,
+                        help="Start N worker processes on this machine (a local Dask cluster) for evaluation and "
+                             "statistics. Needs pip install 'potq[cluster]'.")(func)
+
+
+def _with_cluster(settings, workers: int | None, address: str | None):
+    if workers is not None and address is not None:
+        raise ConfigError.at("potq", "--cluster", "give --workers (a local cluster) or --cluster (one that runs "
+                                                  "elsewhere), not both")
+    return with_cluster(settings, workers, address)
 
 
 def _log_level_option(func):
@@ -150,13 +168,14 @@ def _pot_options(func):
 @click.option("--dry-run", is_flag=True,
               help="Only list what would be quantized, what is ignored and why, and the algorithms' steps: "
                    "no data is read, no plugin loaded, nothing written.")
+@_cluster_options
 @_json_option
 @_no_progress_option
 @_pot_options
 @_log_level_option
 @click.pass_context
 def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr_db, no_evaluation,
-        stats_cache, dry_run, as_json, no_progress, log_level, config_option, **pot):
+        stats_cache, dry_run, workers, cluster_address, as_json, no_progress, log_level, config_option, **pot):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
     POT's command line works too: -c CONFIG, or -q default|accuracy_aware -m MODEL.xml with an engine. Ends with a
@@ -175,7 +194,8 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
                      engine_config=pot["engine_config"], ac_config=pot["ac_config"], data_source=pot["data_source"],
                      max_drop=pot["max_drop"], evaluate=pot["evaluate"], direct_dump=pot["direct_dump"],
                      output_dir=output_dir, pot_style=bool(config_option or pot["quantize"]))
-    settings = with_output_thresholds(settings_from_flags(flags), min_cosine, min_sqnr_db)
+    settings = _with_cluster(with_output_thresholds(settings_from_flags(flags), min_cosine, min_sqnr_db), workers,
+                             cluster_address)
     out_dir = Path(output) if output else pot_output_dir(settings, flags)
     from .pipeline import RunOptions, evaluate_config, plan_config, run_config  # OpenVINO loads only here
 
@@ -205,15 +225,16 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
               help="IR (.xml) or ONNX model to evaluate instead of the config's model.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Also write the metrics as JSON to this file ('-': to stdout, the table then goes to stderr).")
+@_cluster_options
 @_json_option
 @_no_progress_option
 @_log_level_option
 @click.pass_context
-def eval_command(ctx, config, model_path, output, as_json, no_progress, log_level):
+def eval_command(ctx, config, model_path, output, workers, cluster_address, as_json, no_progress, log_level):
     """Print the metric(s) of a model with the config's DataLoader and Metric."""
     _subcommand_log_level(ctx, log_level)
     set_progress(not no_progress)
-    settings = load_config(config)
+    settings = _with_cluster(load_config(config), workers, cluster_address)
     from .output.files import write_file_atomically
     from .output.targets import replaceable
     from .pipeline import evaluate_config, refuse_overwriting_inputs

@@ -1,0 +1,90 @@
+"""Starting a local Dask cluster, or joining a running one, and checking that its workers can serve potq.
+
+The only module of potq that imports Dask at its top: a run imports it only when it asks for a cluster.
+"""
+import logging
+
+import dask
+from distributed import Client, LocalCluster
+
+from ..errors import ClusterError, describe_exception
+from . import worker
+
+log = logging.getLogger("potq")
+RETRIES = 3  # tries of a shard whose worker died or failed, before the run fails
+CONNECT_SECONDS = 30  # to reach a scheduler
+WORKERS_SECONDS = 60  # for a joined cluster to have a worker
+
+
+class Cluster:
+    """A Dask client, and the local cluster it started (if any); ``close()`` stops what this run started."""
+
+    def __init__(self, workers: int | None = None, address: str | None = None):
+        self.local = None
+        self.address = address or "a local cluster"
+        if address is None:
+            self.local = _start_local(workers)
+            self.client = Client(self.local, set_as_default=False)
+        else:
+            self.client = _join(address)
+        try:
+            _check_versions(self.client, self.address)
+        except BaseException:
+            self.close()
+            raise
+
+    def workers(self) -> list[str]:
+        """Addresses of the workers there are now (sorted, so shards land on the same worker each pass)."""
+        found = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        if not found:
+            raise ClusterError(f"the cluster at {self.address} has no workers left")
+        return found
+
+    def close(self) -> None:
+        for part in (self.client, self.local):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception as e:  # the run's own outcome matters more than a failed shutdown
+                    log.debug("closing the cluster: %s", describe_exception(e))
+        self.client = self.local = None
+
+
+def _start_local(workers: int) -> LocalCluster:
+    # allowed-failures: how often a task may be running on a worker that dies before Dask gives up on it.
+    with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES - 1}):
+        try:
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                dashboard_address=None, silence_logs=logging.ERROR)
+        except Exception as e:
+            raise ClusterError(f"starting a local cluster of {workers} workers failed: "
+                               f"{describe_exception(e)}") from e
+
+
+def _join(address: str) -> Client:
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # Dask's reconnect chatter is not potq's output
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except Exception as e:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {describe_exception(e)}") from e
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+    except Exception as e:
+        client.close()
+        raise ClusterError(f"the cluster at {address} has no workers (waited {WORKERS_SECONDS} s)") from e
+    return client
+
+
+def _check_versions(client: Client, where: str) -> None:
+    """ClusterError unless every worker runs this potq and this OpenVINO: other versions quantize differently."""
+    here = worker.versions()
+    try:
+        found = client.run(worker.versions)
+    except Exception as e:
+        raise ClusterError(f"the workers of {where} cannot run potq: {describe_exception(e)} (install potq "
+                           f"{here['potq']} with OpenVINO {here['openvino']} where they run)") from e
+    for address, there in sorted(found.items()):
+        if there != here:
+            raise ClusterError(f"worker {address} of {where} runs potq {there['potq']} with OpenVINO "
+                               f"{there['openvino']}, this run potq {here['potq']} with OpenVINO "
+                               f"{here['openvino']}: install the same versions on every worker")
