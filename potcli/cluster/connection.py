@@ -20,6 +20,7 @@ class Cluster:
     """A Dask client, and the local cluster it started (if any); ``close()`` stops what this run started."""
 
     def __init__(self, workers: int | None = None, address: str | None = None):
+        _quiet_dask()
         self.local = None
         self.address = address or "a local cluster"
         if address is None:
@@ -55,14 +56,20 @@ def _start_local(workers: int) -> LocalCluster:
     with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES - 1}):
         try:
             return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                dashboard_address=None, silence_logs=logging.ERROR)
+                                dashboard_address=None, silence_logs=logging.getLogger("distributed").level)
         except Exception as e:
             raise ClusterError(f"starting a local cluster of {workers} workers failed: "
                                f"{describe_exception(e)}") from e
 
 
+def _quiet_dask() -> None:
+    """Dask's own log (a worker restarted, a task rescheduled) only with --log-level debug: potq says in one line
+    what failed."""
+    level = logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.CRITICAL
+    logging.getLogger("distributed").setLevel(level)
+
+
 def _join(address: str) -> Client:
-    logging.getLogger("distributed").setLevel(logging.ERROR)  # Dask's reconnect chatter is not potq's output
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except Exception as e:

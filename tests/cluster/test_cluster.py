@@ -1,0 +1,140 @@
+"""Evaluation, statistics and accuracy-aware quantization on a local cluster of 2 worker processes give exactly
+what a local run gives; a killed worker is survived; failures are one line."""
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .. import models
+from ..conftest import REPO
+from ..reliability.conftest import PLUGINS, assert_one_clean_error
+
+DIGITS = REPO / "samples" / "digits"
+KILLING_LOADER = "tests.cluster.plugins:KillingLoader"  # by module: plugins.py imports from its package
+
+
+def files(folder: Path, name: str) -> tuple[bytes, bytes]:
+    return (folder / f"{name}.xml").read_bytes(), (folder / f"{name}.bin").read_bytes()
+
+
+def test_distributed_eval_equals_local_eval(run_cli, cluster_address):
+    local = run_cli("eval", DIGITS / "test.yaml", "-o", "-")
+    distributed = run_cli("eval", DIGITS / "test.yaml", "-o", "-", "--cluster", cluster_address)
+    assert local.exit_code == distributed.exit_code == 0, distributed
+    assert json.loads(distributed.stdout)["metrics"] == json.loads(local.stdout)["metrics"]
+
+
+def test_distributed_default_quantization_writes_the_byte_identical_model(run_cli, cluster_address, tmp_path):
+    for out, extra in ((tmp_path / "local", ()), (tmp_path / "cluster", ("--cluster", cluster_address))):
+        result = run_cli("run", DIGITS / "config.yaml", "-o", out, "--no-progress", *extra)
+        assert result.exit_code == 0, result
+    assert files(tmp_path / "cluster", "digits") == files(tmp_path / "local", "digits")
+    reports = [json.loads((tmp_path / run / "report.json").read_text()) for run in ("local", "cluster")]
+    assert reports[1]["summary"]["metrics"] == reports[0]["summary"]["metrics"]
+
+
+def test_accuracy_aware_quantization_reverts_the_same_layers(run_cli, cluster_address, tmp_path):
+    for out, extra in ((tmp_path / "local", ()), (tmp_path / "cluster", ("--cluster", cluster_address))):
+        assert run_cli("run", DIGITS / "config_aaq.yaml", "-o", out, "--no-progress", *extra).exit_code == 0
+    reports = [json.loads((tmp_path / run / "report.json").read_text()) for run in ("local", "cluster")]
+    sections = [next(s for s in report["algorithms"] if s["algorithm"] == "AccuracyAwareQuantization")
+                for report in reports]
+    assert sections[0]["result"]["reverted_layers"] == ["res.conv2"]
+    assert sections[1]["result"] == sections[0]["result"]
+    assert files(tmp_path / "cluster", "digits_aaq") == files(tmp_path / "local", "digits_aaq")
+
+
+def config(tmp_path: Path, loader: str, loader_args: dict, params: dict | None = None, name="c.yaml",
+           metric=True) -> Path:
+    models.save(models.conv_relu(), tmp_path / "model.xml")
+    engine = {"data_loader": loader, "data_loader_args": loader_args}
+    if metric:
+        engine.update(metric=f"{PLUGINS}:BadMetric", metric_args={"mode": "ok"})
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump({"model": {"model_name": "m", "model": "model.xml"}, "engine": engine,
+                                    "compression": {"algorithms": [{"name": "DefaultQuantization",
+                                                                    "params": params or {}}]}}))
+    return path
+
+
+def test_statistics_in_batches_give_the_same_model_and_a_cache_a_local_run_reuses(run_cli, cluster_address,
+                                                                                    tmp_path):
+    """stat_batch_size 4 over 30 samples: shards of whole batches; the statistics cache's data hash is the same
+    whether the samples were read by workers or here."""
+    path = config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 30}, {"stat_batch_size": 4}, metric=False)
+    cache = tmp_path / "cache"
+    first = run_cli("run", path, "-o", tmp_path / "cluster", "--stats-cache", cache, "--json", "--cluster",
+                    cluster_address)
+    assert first.exit_code == 0, first
+    assert json.loads(first.stdout)["statistics_cache"]["collected"] > 0
+    local = run_cli("run", path, "-o", tmp_path / "local", "--stats-cache", cache, "--json")
+    assert local.exit_code == 0, local
+    counts = json.loads(local.stdout)["statistics_cache"]
+    assert counts["reused"] > 0 and counts["collected"] == counts["stale"] == 0, counts
+    fresh = run_cli("run", path, "-o", tmp_path / "fresh")
+    assert fresh.exit_code == 0, fresh
+    assert files(tmp_path / "cluster", "m") == files(tmp_path / "local", "m") == files(tmp_path / "fresh", "m")
+
+
+def test_a_worker_killed_mid_evaluation_is_survived_with_an_unchanged_result(run_cli, cluster_address, tmp_path):
+    args = {"count": 64}
+    local = run_cli("eval", config(tmp_path, f"{PLUGINS}:ArrayLoader", args), "-o", "-")
+    marker = tmp_path / "killed-once"
+    killing = config(tmp_path, KILLING_LOADER, {**args, "kill_at": 37, "once": str(marker)},
+                     name="killing.yaml")
+    result = run_cli("eval", killing, "-o", "-", "--cluster", cluster_address)
+    assert marker.exists(), "no worker was killed"
+    assert result.exit_code == 0, result
+    assert json.loads(result.stdout)["metrics"] == json.loads(local.stdout)["metrics"]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_sample_that_kills_every_worker_fails_the_run_in_one_line_and_keeps_earlier_outputs(
+        run_cli, cluster_address, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("run", config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 16}), "-o", out).exit_code == 0
+    before = files(out, "m"), (out / "report.json").read_bytes()
+    killing = config(tmp_path, KILLING_LOADER, {"count": 16, "kill_at": 5},
+                     name="killing.yaml")
+    result = run_cli("run", killing, "-o", out, "--cluster", cluster_address, "--log-level", "error")
+    assert_one_clean_error(result, 1, "Statistics: samples 4..5", "died 3 times")
+    assert (files(out, "m"), (out / "report.json").read_bytes()) == before
+
+
+def test_a_sample_the_data_loader_cannot_give_fails_as_locally_naming_the_worker(run_cli, cluster_address, tmp_path):
+    result = run_cli("eval", config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 16, "fail_at": 9}),
+                     "--cluster", cluster_address)
+    assert_one_clean_error(result, 1, "DataLoader[9] raised OSError: cannot decode sample 9", "(on worker tcp://")
+
+
+def test_a_plugin_the_workers_cannot_import_is_reported_with_their_cause(run_cli, cluster_address, tmp_path,
+                                                                         mock_module):
+    """The module is importable here (on this process's sys.path) but not where the workers run."""
+    mock_module("only_here.py", """
+        from tests.reliability.plugins import ArrayLoader as OnlyHereLoader
+    """)
+    result = run_cli("eval", config(tmp_path, "only_here:OnlyHereLoader", {"count": 8}), "--cluster",
+                     cluster_address)
+    assert_one_clean_error(result, 1, "engine.data_loader: no module named 'only_here'", "(on worker tcp://")
+
+
+def test_pot_api_evaluates_on_the_cluster_named_in_the_engine_config(cluster_address, tmp_path):
+    """IEEngine(config={"cluster": ...}): the DataLoader object itself travels to the workers."""
+    from potcli import IEEngine, create_pipeline, load_model
+
+    from ..reliability.plugins import ArrayLoader, BadMetric
+    models.save(models.conv_relu(), tmp_path / "model.xml")
+    model = load_model({"model_name": "m", "model": str(tmp_path / "model.xml")})
+    results = []
+    for engine_config in ({"device": "CPU"}, {"device": "CPU", "cluster": cluster_address}):
+        engine = IEEngine(engine_config, ArrayLoader(count=20), BadMetric("ok"))
+        pipeline = create_pipeline([{"name": "DefaultQuantization", "params": {"stat_subset_size": 12}}], engine)
+        quantized = pipeline.run(model)
+        results.append((files_of(quantized, tmp_path / str(len(results))), pipeline.evaluate(quantized)))
+    assert results[1] == results[0]
+
+
+def files_of(compressed, folder: Path) -> tuple[bytes, bytes]:
+    compressed.save(folder, "m")
+    return files(folder, "m")
