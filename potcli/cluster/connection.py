@@ -3,6 +3,9 @@
 The only module of potq that imports Dask at its top: a run imports it only when it asks for a cluster.
 """
 import logging
+import signal
+import threading
+from contextlib import contextmanager
 
 import dask
 from distributed import Client, LocalCluster
@@ -53,13 +56,30 @@ class Cluster:
 
 def _start_local(workers: int) -> LocalCluster:
     # allowed-failures: how often a task may be running on a worker that dies before Dask gives up on it.
-    with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES - 1}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES - 1}), _hang_up_ignored_by_helpers():
         try:
             return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                dashboard_address=None, silence_logs=logging.getLogger("distributed").level)
+                                dashboard_address=None, silence_logs=logging.getLogger("distributed").level,
+                                preload=[worker.__name__])  # its dask_setup
         except Exception as e:
             raise ClusterError(f"starting a local cluster of {workers} workers failed: "
                                f"{describe_exception(e)}") from e
+
+
+@contextmanager
+def _hang_up_ignored_by_helpers():
+    """Processes started meanwhile (the workers, and multiprocessing's resource tracker, which ignores only
+    SIGINT and SIGTERM) inherit an ignored SIGHUP: a terminal's hang-up then reaches this process alone, which
+    stops them, instead of killing the tracker (whose successor prints tracebacks). A hang-up in these two
+    seconds is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def _quiet_dask() -> None:

@@ -10,6 +10,7 @@ the same way; anything else marked retryable.
 """
 import collections
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Sequence
@@ -95,6 +96,14 @@ def statistics_shard(batches: Sequence[Sequence[int]], model: ModelPayload, reci
 
         engine.run(compiled, read(), keep, requests)
         return results
+
+
+def dask_setup(_worker) -> None:
+    """Run by Dask as each worker process of a local cluster starts (its preload): ^C in a terminal reaches every
+    process of the group, and the main process stops the workers itself, so they ignore it (and a hang-up)
+    instead of each printing a traceback."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def hold(value):

@@ -1,6 +1,11 @@
 """Evaluation, statistics and accuracy-aware quantization on a local cluster of 2 worker processes give exactly
 what a local run gives; a killed worker is survived; failures are one line."""
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +143,35 @@ def test_pot_api_evaluates_on_the_cluster_named_in_the_engine_config(cluster_add
 def files_of(compressed, folder: Path) -> tuple[bytes, bytes]:
     compressed.save(folder, "m")
     return files(folder, "m")
+
+
+@pytest.mark.parametrize("sig,to_group,code", [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)])
+def test_a_signal_stops_the_cluster_work_exits_as_locally_and_leaves_no_worker(tmp_path, sig, to_group, code):
+    """^C in a terminal reaches the whole process group (workers too); SIGTERM only potq. Either way: one line,
+    the exit code of a local run, earlier outputs kept, and the workers potq started are gone."""
+    pytest.importorskip("distributed")
+    marker = tmp_path / "reading"  # holds the pid of the worker that reads
+    path = config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 400, "sleep": 0.05, "marker": str(marker)})
+    process = subprocess.Popen([sys.executable, "-m", "potcli", "eval", str(path), "--workers", "2"], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    worker = int(marker.read_text())
+    os.killpg(process.pid, sig) if to_group else process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    assert stderr == f"potq: interrupted by {signal.Signals(sig).name}\n"
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
