@@ -9,13 +9,14 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
 import click
 
 from .version import __version__
-from .config import load_config, with_cluster, with_output_thresholds
+from .config import cluster_flags, load_config, with_cluster, with_output_thresholds
 from .config.command_line import PotFlags, settings_from_flags
 from .config.command_line import output_dir as pot_output_dir
 from .config.schema import config_schema_text
@@ -52,10 +53,14 @@ def _cluster_options(func):
 
 
 def _with_cluster(settings, workers: int | None, address: str | None):
+    _refuse_both_cluster_flags(workers, address)
+    return with_cluster(settings, workers, address)
+
+
+def _refuse_both_cluster_flags(workers: int | None, address: str | None) -> None:
     if workers is not None and address is not None:
         raise ConfigError.at("potq", "--cluster", "give --workers (a local cluster) or --cluster (one that runs "
                                                   "elsewhere), not both")
-    return with_cluster(settings, workers, address)
 
 
 def _log_level_option(func):
@@ -217,6 +222,72 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
     if flags.evaluate:
         _print_metrics(evaluate_config(settings, result.files[f"{settings.model.name}.xml"]))
     ctx.exit(EXIT_TARGET_NOT_REACHED if result.status != "ok" else 0)
+
+
+@cli.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "output_root", type=click.Path(file_okay=False), default=None,
+              help="Write each config's results to DIR/<model_name>/ (default: each config's results/<model_name>/).")
+@_cluster_options
+@_json_option
+@_no_progress_option
+@_log_level_option
+@click.pass_context
+def batch(ctx, configs, output_root, workers, cluster_address, as_json, no_progress, log_level):
+    """Quantize several configs, one after another, as potq run would: one line per config on stdout, then
+    the batch's exit code: 0 if every config succeeded, else 1 if any failed at run time, else 2 if any was
+    invalid, else 3 if any missed its accuracy or output-check target. With --workers / --cluster, all the
+    configs share one cluster."""
+    _subcommand_log_level(ctx, log_level)
+    set_progress(not no_progress)
+    from .pipeline import RunOptions, default_output_dir, run_config, shared_cluster
+
+    _note_threads_before_plugins()
+    rows, targets = [], {}
+    _refuse_both_cluster_flags(workers, cluster_address)
+    with shared_cluster(cluster_flags(workers, cluster_address), "potq batch") as cluster:
+        for path in configs:
+            started = time.perf_counter()
+            try:
+                settings = load_config(path)
+                out_dir = Path(output_root) / settings.model.name if output_root else default_output_dir(settings)
+                _refuse_shared_folder(targets, path, out_dir.resolve())
+                options = RunOptions(output_dir=out_dir, command_line=("potq", *ctx.obj["argv"]), cluster=cluster)
+                result = run_config(settings, options)
+                row = {"config": path, "exit_code": 0 if result.status == "ok" else EXIT_TARGET_NOT_REACHED,
+                       "status": result.status, "output_dir": str(out_dir)}
+            except PotqError as e:
+                row = {"config": path, "exit_code": e.exit_code, "status": "failed", "error": _one_line(e)}
+            except Exception as e:  # a bug shows in this config's line; the batch goes on
+                row = {"config": path, "exit_code": 1, "status": "failed",
+                       "error": f"internal error: {type(e).__name__}: {shortened(' '.join(str(e).split()))}"}
+            row["seconds"] = round(time.perf_counter() - started, 2)
+            rows.append(row)
+            if not as_json:
+                _echo(_batch_line(row))
+    if as_json:
+        _echo(json.dumps(rows, indent=2))
+    codes = {row["exit_code"] for row in rows}
+    ctx.exit(next((code for code in (1, 2, EXIT_TARGET_NOT_REACHED) if code in codes), 0))
+
+
+def _refuse_shared_folder(targets: dict, path: str, out_dir: Path) -> None:
+    if out_dir in targets:
+        raise ConfigError.at(path, "model.model_name", f"writes to {out_dir}, as {targets[out_dir]} does: give the "
+                                                       f"configs different model_name values")
+    targets[out_dir] = path
+
+
+def _one_line(error: PotqError) -> str:
+    return "; ".join(error.problems) if isinstance(error, ConfigError) else str(error)
+
+
+def _batch_line(row: dict) -> str:
+    if row["exit_code"] == 0:
+        return f"{row['config']}: ok ({row['output_dir']}, {row['seconds']:.1f} s)"
+    if row["status"] != "failed":
+        return f"{row['config']}: exit {row['exit_code']}, {row['status'].replace('_', ' ')} ({row['output_dir']})"
+    return f"{row['config']}: exit {row['exit_code']}: {row['error']}"
 
 
 @cli.command(name="eval")

@@ -40,7 +40,7 @@ from .output.report import RunOutcome, build_report, report_bytes
 
 __all__ = ["Engine", "Session", "RunResult", "RunOptions", "QuantizeOptions", "quantize", "evaluate",
            "evaluate_per_sample", "run_config", "evaluate_config", "plan_config", "inspect_model", "read_model",
-           "compress_weights", "save_model", "check_plugins", "make_engine"]
+           "compress_weights", "save_model", "check_plugins", "make_engine", "shared_cluster"]
 
 log = logging.getLogger("potq")
 REPORT = "report.json"
@@ -78,6 +78,7 @@ class RunOptions:
     evaluate: bool = True  # measure a configured Metric on the FP32 and the INT8 model for the report
     command_line: tuple[str, ...] | None = None  # recorded in report.json
     stats_cache: Path | None = None  # statistics cache folder; overrides compression.stats_cache
+    cluster: object | None = None  # a cluster shared by several runs (shared_cluster), over the config's
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _quantize_and_write(config: RunConfig, staged: StagedOutputs, options: RunOp
     timings["read_model"] = time.perf_counter() - tick
     if not config.compression.requantize:
         _refuse_quantized(model, config)
-    with _open_session(config, model) as session:
+    with _open_session(config, model, options.cluster) as session:
         state = quantize(model, config.compression.algorithms, session, quantize_options)
         _say_model_family(state)
         tick = time.perf_counter()
@@ -356,7 +357,7 @@ def inspect_model(model_path: Path, device: str = "CPU") -> dict:
 
 
 @contextmanager
-def _open_session(config: RunConfig, model: ov.Model) -> Iterator[Session]:
+def _open_session(config: RunConfig, model: ov.Model, shared=None) -> Iterator[Session]:
     """The session of a config: its DataLoader and Metric, and an engine that runs evaluation and statistics on
     a cluster if the config (or --workers / --cluster) asks for one; the cluster is closed afterwards."""
     engine = config.engine
@@ -366,8 +367,8 @@ def _open_session(config: RunConfig, model: ov.Model) -> Iterator[Session]:
         loader = load_data_loader(engine.data_loader, engine.data_loader_args, config.config_dir)
         metric = load_metric(engine.metric, engine.metric_args, config.config_dir) if engine.metric else None
     plugin = None if engine.simplified else (engine.data_loader, engine.data_loader_args, str(config.config_dir))
-    session = Session(make_engine(engine.device, engine.cluster, loader, str(config.source), plugin), loader,
-                      metric, engine.stat_requests_number, engine.eval_requests_number)
+    session = Session(make_engine(engine.device, engine.cluster, loader, str(config.source), plugin, shared),
+                      loader, metric, engine.stat_requests_number, engine.eval_requests_number)
     try:
         yield session
     finally:
@@ -376,15 +377,37 @@ def _open_session(config: RunConfig, model: ov.Model) -> Iterator[Session]:
 
 
 def make_engine(device: str, cluster: ClusterSettings, loader, source: str,
-                plugin: tuple[str, dict, str] | None = None) -> Engine:
-    """An engine on ``device``; with ``cluster`` enabled, one whose evaluation and statistics passes run on the
-    cluster's workers, which read the DataLoader named by ``plugin`` (reference, args, config folder) or, without
-    one, ``loader`` itself sent to them."""
-    if not cluster.enabled:
+                plugin: tuple[str, dict, str] | None = None, shared=None) -> Engine:
+    """An engine on ``device``; with ``cluster`` enabled (or a ``shared`` cluster, from ``shared_cluster``), one
+    whose evaluation and statistics passes run on the cluster's workers, which read the DataLoader named by
+    ``plugin`` (reference, args, config folder) or, without one, ``loader`` itself sent to them."""
+    if shared is None and not cluster.enabled:
         return Engine(device)
+    connection, runs = _cluster_modules(cluster, source)
+    handle = shared or connection.ClusterHandle(cluster.workers, cluster.address)
+    return Engine(device, runs.cluster_runs(handle, device, loader, plugin, owns_handle=shared is None))
+
+
+@contextmanager
+def shared_cluster(cluster: ClusterSettings, source: str):
+    """One cluster (opened on first use) for several runs (``RunOptions.cluster``), closed afterwards; None if
+    ``cluster`` is not enabled."""
+    if not cluster.enabled:
+        yield None
+        return
+    handle = _cluster_modules(cluster, source)[0].ClusterHandle(cluster.workers, cluster.address)
     try:
-        from .cluster.runs import cluster_runs  # Dask, the optional cluster extra: only for a run that asks
+        yield handle
+    finally:
+        handle.close()
+
+
+def _cluster_modules(cluster: ClusterSettings, source: str):
+    """``potcli.cluster``'s connection and runs, imported here only for a run that asks for a cluster: they
+    need Dask, potq's optional cluster extra."""
+    try:
+        from .cluster import connection, runs
     except ImportError as e:
         raise ConfigError.at(source, cluster.given_as, f"needs Dask, potq's optional cluster extra: pip install "
                                                        f"'potq[cluster]' ({e})") from e
-    return Engine(device, cluster_runs(cluster.workers, cluster.address, device, loader, plugin))
+    return connection, runs

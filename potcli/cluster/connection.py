@@ -54,6 +54,25 @@ class Cluster:
         self.client = self.local = None
 
 
+class ClusterHandle:
+    """A cluster opened on first use (a run served from the statistics cache may never need one), and closed by
+    ``close()`` if it was opened; ``potq batch`` shares one between its runs."""
+
+    def __init__(self, workers: int | None, address: str | None):
+        self.workers, self.address = workers, address
+        self.cluster: Cluster | None = None
+
+    def get(self) -> Cluster:
+        if self.cluster is None:
+            self.cluster = Cluster(self.workers, self.address)
+        return self.cluster
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+
 def _start_local(workers: int) -> LocalCluster:
     # allowed-failures: how often a task may be running on a worker that dies before Dask gives up on it.
     with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES - 1}), _hang_up_ignored_by_helpers():

@@ -8,7 +8,7 @@ errors is sent again here, to another worker if there is one; after RETRIES trie
 import logging
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import openvino as ov
 from distributed import as_completed
@@ -20,7 +20,7 @@ from ..engine.remote import BatchHandler, SampleHandler
 from ..errors import ClusterError, PotqError
 from ..progress import progress
 from . import worker
-from .connection import RETRIES, Cluster
+from .connection import RETRIES, Cluster, ClusterHandle
 from .payload import model_payload
 from .recipes import ObjectRecipe, PluginRecipe, object_recipe, recipe_key
 from .shards import InOrder, shard_ranges
@@ -30,21 +30,20 @@ ERRORS = {kind.__name__: kind for kind in (errors.DataError, errors.PluginError,
                                            errors.MetricError)}
 
 
-def cluster_runs(workers: int | None, address: str | None, device: str, loader,
-                 plugin: tuple[str, dict, str] | None = None) -> "ClusterRuns":
-    """Passes on a local cluster of ``workers`` processes, or on the one at ``address``; the workers build the
-    DataLoader from ``plugin`` (reference, args, config folder) where the config names one, else from ``loader``
-    itself, pickled."""
+def cluster_runs(handle: ClusterHandle, device: str, loader, plugin: tuple[str, dict, str] | None = None,
+                 owns_handle: bool = True) -> "ClusterRuns":
+    """Passes on the cluster of ``handle``; the workers build the DataLoader from ``plugin`` (reference, args,
+    config folder) where the config names one, else from ``loader`` itself, pickled. ``close()`` closes the
+    cluster too if ``owns_handle``."""
     recipe = PluginRecipe(*plugin) if plugin is not None else object_recipe(loader)
-    return ClusterRuns(lambda: Cluster(workers, address), recipe, device)
+    return ClusterRuns(handle, recipe, device, owns_handle)
 
 
 class ClusterRuns:
-    """Passes on ``cluster`` reading the DataLoader that ``recipe`` builds. The cluster is opened by
-    ``open_cluster()`` on first use (a run served from the statistics cache may never need it)."""
+    """Passes on a cluster, reading the DataLoader that ``recipe`` builds."""
 
-    def __init__(self, open_cluster: Callable[[], Cluster], recipe: PluginRecipe | ObjectRecipe, device: str):
-        self.open_cluster = open_cluster
+    def __init__(self, handle: ClusterHandle, recipe: PluginRecipe | ObjectRecipe, device: str, owns_handle: bool):
+        self.handle, self.owns_handle = handle, owns_handle
         self.recipe, self.recipe_key, self.device = recipe, recipe_key(recipe), device
         self.cluster: Cluster | None = None
         self.recipe_future = None
@@ -76,14 +75,14 @@ class ClusterRuns:
             self._run(worker.statistics_shard, model, shards, requests, consume, description)
 
     def close(self) -> None:
-        self.recipe_future = None
-        if self.cluster is not None:
-            self.cluster.close()
-            self.cluster = None
+        self.recipe_future = None  # released: the workers may drop this run's DataLoader recipe
+        self.cluster = None
+        if self.owns_handle:
+            self.handle.close()
 
     def _workers(self) -> list[str]:
         if self.cluster is None:
-            self.cluster = self.open_cluster()
+            self.cluster = self.handle.get()
             self.recipe_future = self._held(self.recipe)
         return self.cluster.workers()
 

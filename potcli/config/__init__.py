@@ -29,5 +29,9 @@ def with_cluster(config: RunConfig, workers: int | None, address: str | None) ->
     """``config`` with the command line's ``--workers`` / ``--cluster`` (where given) over the config's."""
     if workers is None and address is None:
         return config
-    given_as = "--cluster" if address is not None else "--workers"
-    return replace(config, engine=replace(config.engine, cluster=ClusterSettings(workers, address, given_as)))
+    return replace(config, engine=replace(config.engine, cluster=cluster_flags(workers, address)))
+
+
+def cluster_flags(workers: int | None, address: str | None) -> ClusterSettings:
+    """``--workers`` / ``--cluster`` as settings (not enabled when neither is given)."""
+    return ClusterSettings(workers, address, "--cluster" if address is not None else "--workers")

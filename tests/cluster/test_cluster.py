@@ -175,3 +175,15 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_batch_shares_one_cluster_between_its_configs_and_writes_what_local_runs_write(run_cli, cluster_address,
+                                                                                       tmp_path):
+    first = config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 24}, name="first.yaml")
+    second = tmp_path / "second.yaml"
+    second.write_text(first.read_text().replace("model_name: m", "model_name: n").replace("{}", "{preset: mixed}"))
+    for out, extra in ((tmp_path / "local", ()), (tmp_path / "cluster", ("--cluster", cluster_address))):
+        result = run_cli("batch", first, second, "-o", out, "--no-progress", *extra)
+        assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2, result
+    for name in ("m", "n"):
+        assert files(tmp_path / "cluster" / name, name) == files(tmp_path / "local" / name, name)
