@@ -194,7 +194,7 @@ def _quantize_and_write(config: RunConfig, staged: StagedOutputs, options: RunOp
     timings["read_model"] = time.perf_counter() - tick
     if not config.compression.requantize:
         _refuse_quantized(model, config)
-    with _open_session(config, model, options.cluster) as session:
+    with _open_session(config, model, timings, options.cluster) as session:
         state = quantize(model, config.compression.algorithms, session, quantize_options)
         _say_model_family(state)
         tick = time.perf_counter()
@@ -336,13 +336,15 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     started = time.perf_counter()
     model_file = model_path or config.model.model
     model = read_model(model_file, None if model_path else config.model.weights)
-    with _open_session(config, model) as session:
+    timings: dict[str, float] = {}
+    with _open_session(config, model, timings) as session:
         indices = range(dataset_length(session.loader))
         tick = time.perf_counter()
         metrics = evaluate(model, session, indices)
         ended = time.perf_counter()
+    timings.update(evaluation=ended - tick, total=ended - started)
     return {"model": str(Path(model_file).resolve()), "samples": len(indices), "metrics": metrics,
-            "timings_seconds": {"evaluation": round(ended - tick, 4), "total": round(ended - started, 4)}}
+            "timings_seconds": {stage: round(seconds, 4) for stage, seconds in timings.items()}}
 
 
 def inspect_model(model_path: Path, device: str = "CPU") -> dict:
@@ -357,7 +359,7 @@ def inspect_model(model_path: Path, device: str = "CPU") -> dict:
 
 
 @contextmanager
-def _open_session(config: RunConfig, model: ov.Model, shared=None) -> Iterator[Session]:
+def _open_session(config: RunConfig, model: ov.Model, timings: dict[str, float], shared=None) -> Iterator[Session]:
     """The session of a config: its DataLoader and Metric, and an engine that runs evaluation and statistics on
     a cluster if the config (or --workers / --cluster) asks for one; the cluster is closed afterwards."""
     engine = config.engine
@@ -370,6 +372,10 @@ def _open_session(config: RunConfig, model: ov.Model, shared=None) -> Iterator[S
     session = Session(make_engine(engine.device, engine.cluster, loader, str(config.source), plugin, shared),
                       loader, metric, engine.stat_requests_number, engine.eval_requests_number)
     try:
+        if session.engine.remote is not None:
+            tick = time.perf_counter()
+            session.engine.remote.open()
+            timings["cluster start"] = time.perf_counter() - tick
         yield session
     finally:
         if session.engine.remote is not None:

@@ -17,6 +17,7 @@ log = logging.getLogger("potq")
 RETRIES = 3  # tries of a shard whose worker died or failed, before the run fails
 CONNECT_SECONDS = 30  # to reach a scheduler
 WORKERS_SECONDS = 60  # for a joined cluster to have a worker
+DASK_SPAWN_ENVIRONMENT = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 class Cluster:
@@ -74,12 +75,17 @@ class ClusterHandle:
 
 
 def _start_local(workers: int) -> LocalCluster:
-    # allowed-failures: how often a task may be running on a worker that dies before Dask gives up on it.
-    with dask.config.set({"distributed.scheduler.allowed-failures": RETRIES - 1}), _hang_up_ignored_by_helpers():
+    # allowed-failures: how often a task may be running on a worker that dies before Dask gives up on it;
+    # pre-spawn-environ: Dask's defaults set OMP_NUM_THREADS=1 and a malloc trim threshold (which slows OpenVINO)
+    # in this process's environment and the workers'; None leaves both as they are.
+    settings = {"distributed.scheduler.allowed-failures": RETRIES - 1,
+                "distributed.nanny.pre-spawn-environ": {name: None for name in DASK_SPAWN_ENVIRONMENT}}
+    with dask.config.set(settings), _hang_up_ignored_by_helpers():
         try:
             return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                dashboard_address=None, silence_logs=logging.getLogger("distributed").level,
-                                preload=[worker.__name__])  # its dask_setup
+                                dashboard_address=":0", silence_logs=logging.getLogger("distributed").level,
+                                preload=[worker.__name__],  # its dask_setup
+                                env={worker.LOCAL_WORKERS: str(workers)})
         except Exception as e:
             raise ClusterError(f"starting a local cluster of {workers} workers failed: "
                                f"{describe_exception(e)}") from e

@@ -74,6 +74,10 @@ class ClusterRuns:
             shards = [[list(batch) for batch in batches[r.start:r.stop]] for r in ranges]
             self._run(worker.statistics_shard, model, shards, requests, consume, description)
 
+    def open(self) -> None:
+        """Start or join the cluster now (else the first pass does): a run's timings show it apart."""
+        self._workers()
+
     def close(self) -> None:
         self.recipe_future = None  # released: the workers may drop this run's DataLoader recipe
         self.cluster = None

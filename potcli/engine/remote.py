@@ -19,6 +19,12 @@ BatchHandler = Callable[[int, list[np.ndarray]], None]
 
 
 class RemoteRuns(Protocol):
+    def open(self) -> None:
+        """Start or reach the workers (before the first pass, so that its time shows apart)."""
+
+    def close(self) -> None:
+        """Stop what ``open`` started; the workers drop this run's DataLoader and models."""
+
     def per_sample(self, model: ov.Model, indices: Sequence[int], handle: SampleHandler, requests: int | None,
                    description: str) -> None:
         """Run ``model`` on ``loader[i] for i in indices`` (batched as ``batching.run_per_sample`` batches them);
