@@ -10,6 +10,7 @@ import uuid
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import openvino as ov
 from distributed import as_completed
 from distributed.scheduler import KilledWorker
@@ -49,7 +50,7 @@ class ClusterRuns:
         self.recipe_future = None
 
     def per_sample(self, model: ov.Model, indices: Sequence[int], handle: SampleHandler, requests: int | None,
-                   description: str) -> None:
+                   description: str, extra_inputs: dict[str, np.ndarray] | None = None) -> None:
         ranges = shard_ranges(len(indices), len(self._workers()), per_sample_batch(model))
         with progress(description, len(indices)) as meter:
             def consume(results):
@@ -57,8 +58,8 @@ class ClusterRuns:
                     handle(index, outputs, annotation, metadata)
                 meter.update(len(results))
 
-            self._run(worker.evaluate_shard, model, [list(indices[r.start:r.stop]) for r in ranges], requests,
-                      consume, description)
+            shards = [(list(indices[r.start:r.stop]), extra_inputs or {}) for r in ranges]
+            self._run(worker.evaluate_shard, model, shards, requests, consume, description)
 
     def batches(self, model: ov.Model, batches: Sequence[Sequence[int]], handle: BatchHandler,
                 requests: int | None, description: str, unit: str, digest=None) -> None:
@@ -71,7 +72,7 @@ class ClusterRuns:
                     handle(first, outputs)
                 meter.update(len(results))
 
-            shards = [[list(batch) for batch in batches[r.start:r.stop]] for r in ranges]
+            shards = [([list(batch) for batch in batches[r.start:r.stop]], None) for r in ranges]
             self._run(worker.statistics_shard, model, shards, requests, consume, description)
 
     def open(self) -> None:
@@ -107,7 +108,8 @@ class ClusterRuns:
         def submit(position: int, avoid: str | None = None):
             workers = self.cluster.workers()
             others = [address for address in workers if address != avoid] or workers
-            future = client.submit(function, shards[position], payload, self.recipe_key, self.recipe_future,
+            items, extra = shards[position]
+            future = client.submit(function, items, extra, payload, self.recipe_key, self.recipe_future,
                                    requests, self.device, key=f"potq-{pass_id}-{position}-{attempts[position]}",
                                    workers=[others[position % len(others)]], allow_other_workers=True, pure=False)
             futures[future] = position
@@ -123,9 +125,9 @@ class ClusterRuns:
                     continue
                 error = future.exception()
                 attempts[position] += 1
-                self._give_up_if_final(error, shards[position], attempts[position], description)
+                self._give_up_if_final(error, shards[position][0], attempts[position], description)
                 log.warning("%s: samples %s failed on worker %s (%s); trying again", description,
-                            _span(shards[position]), getattr(error, "worker", "?"), error)
+                            _span(shards[position][0]), getattr(error, "worker", "?"), error)
                 finished.add(submit(position, avoid=getattr(error, "worker", None)))
         finally:
             client.cancel(list(futures))  # nothing is left after a pass; after a failure or a signal, stop it

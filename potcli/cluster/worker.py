@@ -53,12 +53,14 @@ class ShardFailed(Exception):
         return self.message
 
 
-def evaluate_shard(indices: Sequence[int], model: ModelPayload, recipe_key: str, recipe, requests: int | None,
-                   device: str) -> list[tuple[int, list[np.ndarray], object, object]]:
-    """``(index, outputs, annotation, metadata)`` of every sample of ``indices``, in order."""
+def evaluate_shard(indices: Sequence[int], extra_inputs: dict[str, np.ndarray], model: ModelPayload, recipe_key: str,
+                   recipe, requests: int | None, device: str) -> list[tuple[int, list[np.ndarray], object, object]]:
+    """``(index, outputs, annotation, metadata)`` of every sample of ``indices`` (its inputs and
+    ``extra_inputs``), in order."""
     with _reported():
         engine = _engine(device)
         compiled, specs = _compiled(engine, model, "per_sample")
+        specs = [spec for spec in specs if not spec.aliases & extra_inputs.keys()]  # the DataLoader gives these
         loader = _loader(recipe_key, recipe)
         samples = {}
         results = []
@@ -66,7 +68,7 @@ def evaluate_shard(indices: Sequence[int], model: ModelPayload, recipe_key: str,
         def read():
             for index in indices:
                 samples[index] = prepared_sample(loader, index, specs)
-                yield index, samples[index].inputs
+                yield index, {**samples[index].inputs, **extra_inputs}
 
         def keep(index, outputs):
             sample = samples.pop(index)
@@ -76,8 +78,8 @@ def evaluate_shard(indices: Sequence[int], model: ModelPayload, recipe_key: str,
         return results
 
 
-def statistics_shard(batches: Sequence[Sequence[int]], model: ModelPayload, recipe_key: str, recipe,
-                     requests: int | None, device: str) -> list[tuple[int, list[np.ndarray], list[bytes]]]:
+def statistics_shard(batches: Sequence[Sequence[int]], _extra_inputs: None, model: ModelPayload, recipe_key: str,
+                     recipe, requests: int | None, device: str) -> list[tuple[int, list[np.ndarray], list[bytes]]]:
     """``(first index, outputs, sample fingerprints)`` of every batch, in order."""
     with _reported():
         engine = _engine(device)

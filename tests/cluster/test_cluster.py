@@ -187,3 +187,31 @@ def test_batch_shares_one_cluster_between_its_configs_and_writes_what_local_runs
         assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2, result
     for name in ("m", "n"):
         assert files(tmp_path / "cluster" / name, name) == files(tmp_path / "local" / name, name)
+
+
+def test_the_ranking_seam_runs_a_model_with_inputs_the_data_loader_does_not_give(cluster_address):
+    """engine.remote.per_sample(..., extra_inputs=...): how AccuracyAwareQuantization's ranking (the switches of
+    its switchable model) can move to the workers; the outputs equal a local run's."""
+    import numpy as np
+
+    from potcli.config.settings import ClusterSettings
+    from potcli.engine.batching import run_per_sample
+    from potcli.engine.inference import Engine
+    from potcli.pipeline import make_engine
+
+    from ..reliability.plugins import ArrayLoader
+    model, loader = models.two_inputs(), ArrayLoader(count=20, input_name="left")
+    right = np.full((1, 3, 8, 8), 0.25, np.float32)
+    local = {}
+    run_per_sample(Engine(), model, ((i, {"left": loader[i][0]["left"], "right": right}) for i in range(20)),
+                   lambda index, outputs: local.__setitem__(index, outputs), None, "", 20, "model")
+    engine = make_engine("CPU", ClusterSettings(None, cluster_address, "--cluster"), loader, "test",
+                         (f"{PLUGINS}:ArrayLoader", {"count": 20, "input_name": "left"}, str(PLUGINS.parent)))
+    remote = {}
+    try:
+        engine.remote.per_sample(model, range(20), lambda index, outputs, *_: remote.__setitem__(index, outputs),
+                                 None, "Ranking", extra_inputs={"right": right})
+    finally:
+        engine.remote.close()
+    assert list(remote) == list(range(20))
+    assert all(np.array_equal(remote[i][0], local[i][0]) for i in range(20))
