@@ -14,12 +14,9 @@ Each cluster run is checked to give what the run without a cluster gives (metric
 Needs potq's cluster extra (pip install 'potq[cluster]'); run it from the repository with the venv that has it.
 """
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +24,7 @@ import openvino as ov
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BENCH, REPO, heading, machine_line, markdown_table  # noqa: E402
+from harness import BENCH, REPO, heading, machine_line, markdown_table, timed_potq  # noqa: E402
 
 MODES = {"no cluster": [], "--workers 1": ["--workers", "1"], "--workers 2": ["--workers", "2"]}
 
@@ -54,13 +51,7 @@ class TopClass:
 
 def potq(args: list[str], out: Path | None = None, name: str = "") -> dict:
     """One potq command in its own process: wall seconds, its JSON summary, and the model it wrote."""
-    command = [sys.executable, "-m", "potcli", *args, "--json", "--no-progress"]
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    summary = json.loads(result.stdout)
+    wall, summary = timed_potq(args)
     model = (out / f"{name}.xml").read_bytes() + (out / f"{name}.bin").read_bytes() if out else b""
     return {"wall": wall, "summary": summary, "model": model}
 
