@@ -138,9 +138,10 @@ class ClusterRuns:
         where = f"{description}: samples {_span(shard)}"
         if isinstance(error, worker.ShardFailed) and error.final:
             raise ERRORS.get(error.kind, PotqError)(f"{error.message} (on worker {error.worker})")
-        if isinstance(error, KilledWorker):
-            raise ClusterError(f"{where}: the workers running them died {RETRIES} times; giving up (their log "
-                               f"says why: out of memory, a crash in the DataLoader, a killed process)")
+        if isinstance(error, KilledWorker):  # Dask counts a death against every shard the worker held
+            raise ClusterError(f"{where}: the workers holding them died {RETRIES} times; giving up (a sample of "
+                               f"theirs, or of a shard beside them, kills its reader: out of memory, a crash in "
+                               f"the DataLoader, a killed process; the workers' log says which)")
         if attempts >= RETRIES:
             cause = error.message if isinstance(error, worker.ShardFailed) else errors.describe_exception(error)
             raise ClusterError(f"{where} failed {attempts} times, last on worker {getattr(error, 'worker', '?')}: "
