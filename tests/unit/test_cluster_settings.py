@@ -68,9 +68,11 @@ def test_both_flags_are_refused(run_cli):
 
 
 def test_workers_without_the_cluster_extra_say_what_to_install(run_cli, monkeypatch):
+    import potcli.cluster
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if Dask were not installed
-    monkeypatch.delitem(sys.modules, "potcli.cluster.runs", raising=False)
-    monkeypatch.delitem(sys.modules, "potcli.cluster.connection", raising=False)
+    for module in ("runs", "connection"):  # and as if no test had imported them yet
+        monkeypatch.delitem(sys.modules, f"potcli.cluster.{module}", raising=False)
+        monkeypatch.delattr(potcli.cluster, module, raising=False)
     result = run_cli("eval", DIGITS / "test.yaml", "--workers", "2")
     assert result.exit_code == 2, result
     assert result.stderr.startswith(f"{DIGITS / 'test.yaml'}: --workers: needs Dask, potq's optional cluster "
