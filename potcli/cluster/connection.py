@@ -87,8 +87,9 @@ def _start_local(workers: int) -> LocalCluster:
                                 preload=[worker.__name__],  # its dask_setup
                                 env={worker.LOCAL_WORKERS: str(workers)})
         except Exception as e:
-            raise ClusterError(f"starting a local cluster of {workers} workers failed: "
-                               f"{describe_exception(e)}") from e
+            raise ClusterError(f"starting a local cluster of {workers} workers failed: {describe_exception(e)} "
+                               f"(a Python script that starts workers needs its code under "
+                               f"'if __name__ == \"__main__\":', as with multiprocessing)") from e
 
 
 @contextmanager
