@@ -120,15 +120,17 @@ class ClusterRuns:
         try:
             for future in finished:
                 position = futures.pop(future)
-                if future.status == "finished":
-                    order.add(position, future.result())
+                try:
+                    result = future.result()
+                except Exception as error:  # raised on the worker, or while its result travelled here
+                    attempts[position] += 1
+                    self._give_up_if_final(error, shards[position][0], attempts[position], description)
+                    log.log(logging.WARNING if sum(attempts) == 1 else logging.DEBUG,  # once a pass
+                            "%s: samples %s failed%s: %s; trying again", description, _span(shards[position][0]),
+                            _on_worker(error), _cause(error))
+                    finished.add(submit(position, avoid=getattr(error, "worker", None)))
                     continue
-                error = future.exception()
-                attempts[position] += 1
-                self._give_up_if_final(error, shards[position][0], attempts[position], description)
-                log.warning("%s: samples %s failed on worker %s (%s); trying again", description,
-                            _span(shards[position][0]), getattr(error, "worker", "?"), error)
-                finished.add(submit(position, avoid=getattr(error, "worker", None)))
+                order.add(position, result)
         finally:
             client.cancel(list(futures))  # nothing is left after a pass; after a failure or a signal, stop it
             payload.release()
@@ -143,9 +145,20 @@ class ClusterRuns:
                                f"theirs, or of a shard beside them, kills its reader: out of memory, a crash in "
                                f"the DataLoader, a killed process; the workers' log says which)")
         if attempts >= RETRIES:
-            cause = error.message if isinstance(error, worker.ShardFailed) else errors.describe_exception(error)
-            raise ClusterError(f"{where} failed {attempts} times, last on worker {getattr(error, 'worker', '?')}: "
-                               f"{cause}")
+            last = f", the last{_on_worker(error)}" if _on_worker(error) else ""
+            raise ClusterError(f"{where} failed {attempts} times{last}: {_cause(error)}")
+
+
+def _cause(error: BaseException) -> str:
+    """One line: a worker's own failure as it said it, anything else (Dask failing to send a result back) as
+    its type and first line."""
+    if isinstance(error, worker.ShardFailed):
+        return error.message
+    return f"{type(error).__name__}: {errors.shortened(errors.first_line(error))}"
+
+
+def _on_worker(error: BaseException) -> str:
+    return f" on worker {error.worker}" if isinstance(error, worker.ShardFailed) else ""
 
 
 def _span(shard: list) -> str:

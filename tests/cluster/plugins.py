@@ -31,3 +31,12 @@ def _in_a_worker() -> bool:
     except ValueError:
         return False
     return True
+
+
+class LockAnnotatedLoader(ArrayLoader):
+    """ArrayLoader whose annotations hold a lock: they cannot be pickled to travel back from a worker."""
+
+    def __getitem__(self, index):
+        import threading
+        data, _ = super().__getitem__(index)
+        return data, {"index": index, "lock": threading.Lock()}

@@ -215,3 +215,14 @@ def test_the_ranking_seam_runs_a_model_with_inputs_the_data_loader_does_not_give
         engine.remote.close()
     assert list(remote) == list(range(20))
     assert all(np.array_equal(remote[i][0], local[i][0]) for i in range(20))
+
+
+def test_a_shard_that_keeps_failing_for_another_reason_is_tried_3_times_then_fails_in_one_line(
+        run_cli, cluster_address, tmp_path):
+    """Annotations that cannot travel back (a lock) fail the shard on every worker: retried, then one error."""
+    path = config(tmp_path, "tests.cluster.plugins:LockAnnotatedLoader", {"count": 8})
+    result = run_cli("eval", path, "--cluster", cluster_address)
+    assert result.exit_code == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and "trying again" in lines[0] and "Traceback" not in result.stderr, result
+    assert lines[1].startswith("potq: error: Evaluation: samples ") and " failed 3 times" in lines[1], result
