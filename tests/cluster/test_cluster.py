@@ -226,3 +226,20 @@ def test_a_shard_that_keeps_failing_for_another_reason_is_tried_3_times_then_fai
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and "trying again" in lines[0] and "Traceback" not in result.stderr, result
     assert lines[1].startswith("potq: error: Evaluation: samples ") and " failed 3 times" in lines[1], result
+
+
+def test_a_cluster_that_cannot_be_reached_is_one_line(run_cli, monkeypatch, tmp_path):
+    pytest.importorskip("distributed")
+    from potcli.cluster import connection
+    monkeypatch.setattr(connection, "CONNECT_SECONDS", 1)
+    path = config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 8})
+    result = run_cli("eval", path, "--cluster", "tcp://127.0.0.1:9")  # the discard port: nothing listens
+    assert_one_clean_error(result, 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")
+
+
+def test_workers_running_another_potq_are_refused(run_cli, cluster_address, monkeypatch, tmp_path):
+    import potcli.version
+    monkeypatch.setattr(potcli.version, "__version__", "0.0.1")  # in this process, not in the workers
+    result = run_cli("eval", config(tmp_path, f"{PLUGINS}:ArrayLoader", {"count": 8}), "--cluster", cluster_address)
+    assert_one_clean_error(result, 1, "worker tcp://127.0.0.1:", "runs potq", "this run potq 0.0.1",
+                           "install the same versions on every worker")
