@@ -29,7 +29,8 @@ def with_cluster(config: RunConfig, workers: int | None, address: str | None) ->
     """``config`` with the command line's ``--workers`` / ``--cluster`` (where given) over the config's."""
     if workers is None and address is None:
         return config
-    return replace(config, engine=replace(config.engine, cluster=cluster_flags(workers, address)))
+    resolved = {**config.resolved, "engine": {**config.resolved["engine"], "workers": workers, "cluster": address}}
+    return replace(config, engine=replace(config.engine, cluster=cluster_flags(workers, address)), resolved=resolved)
 
 
 def cluster_flags(workers: int | None, address: str | None) -> ClusterSettings:

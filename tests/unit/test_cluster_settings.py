@@ -47,6 +47,8 @@ def test_engine_workers_and_cluster_are_read_and_the_command_line_overrides_them
     assert not load_config(DIGITS / "config.yaml").engine.cluster.enabled
     overridden = with_cluster(load_config(write_config(tmp_path, workers=3)), None, "tcp://127.0.0.1:8786")
     assert (overridden.engine.cluster.workers, overridden.engine.cluster.address) == (None, "tcp://127.0.0.1:8786")
+    assert overridden.resolved["engine"]["cluster"] == "tcp://127.0.0.1:8786"  # report.json's config as run
+    assert overridden.resolved["engine"]["workers"] is None
 
 
 def test_both_in_the_config_is_refused_by_validate(run_cli, tmp_path):
