@@ -41,8 +41,13 @@ class Cluster:
     def workers(self) -> list[str]:
         """Addresses of the workers there are now (sorted, so shards land on the same worker each pass)."""
         found = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
-        if not found:
-            raise ClusterError(f"the cluster at {self.address} has no workers left")
+        if not found:  # a local cluster's only worker may be restarting after it died
+            try:
+                self.client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+            except Exception as e:
+                raise ClusterError(f"the cluster at {self.address} has no workers left (waited "
+                                   f"{WORKERS_SECONDS} s)") from e
+            found = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
         return found
 
     def close(self) -> None:
@@ -56,8 +61,8 @@ class Cluster:
 
 
 class ClusterHandle:
-    """A cluster opened on first use (a run served from the statistics cache may never need one), and closed by
-    ``close()`` if it was opened; ``potq batch`` shares one between its runs."""
+    """A cluster opened when first needed, and closed by ``close()`` if it was opened; ``potq batch`` shares one
+    between its runs."""
 
     def __init__(self, workers: int | None, address: str | None):
         self.workers, self.address = workers, address

@@ -76,7 +76,8 @@ class ClusterRuns:
             self._run(worker.statistics_shard, model, shards, requests, consume, description)
 
     def open(self) -> None:
-        """Start or join the cluster now (else the first pass does): a run's timings show it apart."""
+        """Start or join the cluster now (else the first pass does, as from POT's API): a run's timings show it
+        apart."""
         self._workers()
 
     def close(self) -> None:

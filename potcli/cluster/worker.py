@@ -60,7 +60,7 @@ def evaluate_shard(indices: Sequence[int], extra_inputs: dict[str, np.ndarray], 
     with _reported():
         engine = _engine(device)
         compiled, specs = _compiled(engine, model, "per_sample")
-        specs = [spec for spec in specs if not spec.aliases & extra_inputs.keys()]  # the DataLoader gives these
+        specs = [spec for spec in specs if not spec.aliases & extra_inputs.keys()]  # what the DataLoader gives
         loader = _loader(recipe_key, recipe)
         samples = {}
         results = []
