@@ -7,6 +7,7 @@ sample at a time.
 """
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import openvino as ov
@@ -17,17 +18,46 @@ BATCH_INPUT_BYTES = 4 << 20  # input bytes per batched inference
 MAX_BATCH = 64
 
 
+@dataclass(frozen=True)
+class PerSampleModel:
+    """A model compiled for per-sample work: batched ``batch`` samples per inference where it allows it."""
+
+    compiled: ov.CompiledModel
+    batch: int
+
+
 def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int, dict]],
                    handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
                    total: int, what: str) -> None:
-    """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample.
+    """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample."""
+    run_compiled_per_sample(engine, compile_per_sample(engine, model, what), samples, handle, requests,
+                            description, total)
 
-    Scalar (rank-0) inputs are not batched: a batch only holds consecutive samples whose scalars are equal.
-    """
+
+def per_sample_batch(model: ov.Model) -> int:
+    """How many samples ``compile_per_sample`` puts in one inference of ``model``."""
+    batch = batch_size(model)
+    return batch if batch > 1 and with_dynamic_batch(model) is not None else 1
+
+
+def compile_per_sample(engine: Engine, model: ov.Model, what: str) -> PerSampleModel:
     batch = batch_size(model)
     batched = with_dynamic_batch(model) if batch > 1 else None
     if batched is None:
-        engine.run(engine.compile(model, what), samples, handle, requests, description, total)
+        return PerSampleModel(engine.compile(model, what), 1)
+    return PerSampleModel(engine.compile(batched, what), batch)
+
+
+def run_compiled_per_sample(engine: Engine, model: PerSampleModel, samples: Iterable[tuple[int, dict]],
+                            handle: Callable[[int, list[np.ndarray]], None], requests: int | None,
+                            description: str, total: int) -> None:
+    """Batches of ``model.batch`` consecutive samples, one inference each; ``handle(index, outputs)`` per sample.
+
+    Scalar (rank-0) inputs are not batched: a batch only holds consecutive samples whose scalars are equal.
+    """
+    batch = model.batch
+    if batch == 1:
+        engine.run(model.compiled, samples, handle, requests, description, total)
         return
     members: dict[int, list[int]] = {}
 
@@ -45,7 +75,7 @@ def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int,
         for position, index in enumerate(members.pop(first)):
             handle(index, [output[position:position + 1] for output in outputs])
 
-    engine.run(engine.compile(batched, what), stacked(), unpack, requests, f"{description} ({batch} per batch)",
+    engine.run(model.compiled, stacked(), unpack, requests, f"{description} ({batch} per batch)",
                math.ceil(total / batch), "batch")
 
 
