@@ -11,10 +11,10 @@ through the same DataLoader; NNCF's validation function computes the same per-sa
   300x: same FP32 function, but DefaultQuantization loses about 3.5 points of top-1), top-1 on the 1000-image
   calibration split, budgets 0.01 and 0 (absolute); the drop is also measured on the 797 held-out images.
 - text_recognizer: a PP-OCR-style recognizer (bench/models.py: depthwise-separable CNN, two attention blocks,
-  CTC head; 44 quantizer groups; random weights) on 300 seeded random images; the metric is the cosine of
-  each sample's logits against the FP32 model's (output agreement), budget 0.004: several groups must go
+  CTC head; 44 quantizer groups; random weights) on bench/cases.py's 300 seeded random images; the metric is
+  the cosine of each sample's logits against the FP32 model's (output agreement), budget 0.004: several groups must go
   back to FP32.
-- minilm: all-MiniLM-L6-v2 (bench/minilm.py, pretrained) on 300 real sentences; the cosine of each
+- minilm: all-MiniLM-L6-v2 (bench/minilm.py, pretrained) on bench/cases.py's 300 real sentences; the cosine of each
   sentence embedding against FP32, budget 0.003.
 
 The table gives wall time (median of --repeats, each run in its own process), the drop reached on the
@@ -33,10 +33,10 @@ import numpy as np
 import openvino as ov
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import (REPO, LoaderItems, compile_for, heading, latencies_ms, machine_line, markdown_table,  # noqa: E402
+from cases import DIGITS, case  # noqa: E402
+from harness import (LoaderItems, compile_for, heading, latencies_ms, machine_line, markdown_table,  # noqa: E402
                      median_of, peak_rss_mib, run_worker)
 
-DIGITS = REPO / "samples" / "digits"
 TOOLS = ("potq", "nncf")
 FULL = "potq, full ranking"  # --full-ranking: potq scoring every group on the whole ranking subset, as POT
 SAMPLES = 300
@@ -65,22 +65,18 @@ def cosine(output: np.ndarray, reference: np.ndarray) -> float:
     return float(output @ reference / (np.linalg.norm(output) * np.linalg.norm(reference) + 1e-12))
 
 
-def case_data(case: str):
-    """(FP32 model, DataLoader, per-sample metric(output, annotation) -> float, metric name)."""
+def case_data(name: str, workdir: Path):
+    """(FP32 model, DataLoader, per-sample metric(output, annotation) -> float, metric name); the models and
+    calibration data are bench/cases.py's (FP32 IRs built under ``workdir`` where needed)."""
     core = ov.Core()
-    if case == "digits_outlier":
+    if name == "digits_outlier":
         from plugins import ImageLoader
         return (core.read_model(DIGITS / "model" / "digits_outlier.xml"), ImageLoader(str(DIGITS / "data" / "calib")),
                 lambda output, label: float(output.argmax() == label), "accuracy@top1")
-    if case == "text_recognizer":
-        import models
-        model = models.text_recognizer()
-        rng = np.random.default_rng(1)
-        inputs = [rng.standard_normal((1, 3, 48, 320)).astype(np.float32) for _ in range(SAMPLES)]
-    else:
-        import minilm
-        model = core.read_model(minilm.ir_path())
-        inputs = minilm.tokenized(minilm.sentences(slice(0, SAMPLES)))
+    registered = case(name)
+    model = core.read_model(registered.fp32(workdir))
+    calibration = registered.calibration(SAMPLES)
+    inputs = [calibration[i][0] for i in range(SAMPLES)]
     return model, AnnotatedLoader(inputs, model), cosine, "cosine"
 
 
@@ -114,7 +110,7 @@ def per_sample_metric(score, name):
 
 
 def worker(args) -> None:
-    model, loader, score, name = case_data(args.case)
+    model, loader, score, name = case_data(args.case, Path(args.out).parent)
     start = time.perf_counter()
     ranking = {}
     if args.tool in ("potq", FULL):
@@ -149,9 +145,9 @@ def worker(args) -> None:
     print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_rss_mib(), **ranking}))
 
 
-def metric_of(path, case: str, split: str = "calib") -> float:
+def metric_of(path: Path, case: str, split: str = "calib") -> float:
     """The case's metric for the model at ``path`` (digits: on ``split``)."""
-    model, loader, score, _ = case_data(case)
+    _, loader, score, _ = case_data(case, path.parent)
     if case == "digits_outlier" and split != "calib":
         from plugins import ImageLoader
         loader = ImageLoader(str(DIGITS / "data" / split))
@@ -173,7 +169,7 @@ def fp32_layers(path) -> int:
 
 
 def bench_case(case: str, tools: tuple[str, ...], repeats: int, quick: bool, tmp: Path) -> list[list]:
-    model, loader, _, _ = case_data(case)
+    model, loader, _, _ = case_data(case, tmp)
     fp32_path = tmp / f"{case}_fp32.xml"
     ov.save_model(model, str(fp32_path), compress_to_fp16=False)
     fp32 = {"calib": metric_of(fp32_path, case)}

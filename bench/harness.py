@@ -31,6 +31,17 @@ def run_worker(script: Path, args: list[str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def timed_potq(args: list[str]) -> tuple[float, dict]:
+    """One potq command in its own process, timed from outside: (wall seconds, the --json summary it prints)."""
+    command = [sys.executable, "-m", "potcli", *args, "--json", "--no-progress"]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return wall, json.loads(result.stdout)
+
+
 def peak_rss_mib() -> float:
     """This process's peak RSS (VmHWM). Unlike a parent's rusage of its child, it does not start from the
     parent's size: Linux carries the pre-exec high-water mark into ru_maxrss."""

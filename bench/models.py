@@ -4,6 +4,8 @@ resnet_like(): ResNet-18 topology (conv+bias as after batch-norm folding, ReLU, 
 global average pool, fully connected) on a 3x224x224 input.
 transformer_encoder(): a BERT-style encoder (multi-head self-attention, LayerNorm as MVN, GELU feed-forward)
 over [1, 128, 256] embeddings.
+text_recognizer(): a PP-OCR-style text-line recognizer (depthwise-separable CNN, two attention blocks, CTC
+head) on a 3x48x320 input.
 """
 import numpy as np
 import openvino as ov
@@ -98,7 +100,6 @@ def transformer_encoder(seed: int = 0, seq: int = 128, hidden: int = 256, heads:
     for i in range(layers):
         x = _encoder_layer(x, w, seq, hidden, heads, f"layer{i}")
     return ov.Model([x], [embeddings], "transformer_encoder")
-
 
 
 def _conv_hswish(x, w: _Weights, cin, cout, kernel, stride, name, groups=1):

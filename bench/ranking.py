@@ -5,7 +5,7 @@
 
 For each model, after potq's DefaultQuantization (64 calibration samples):
 
-- compiled: the candidate compiled as the INT8 model it is (potq's ``prepare``: compile seconds of a reverted
+- compiled: the candidate compiled as the INT8 model it is (potq's ``compile_per_sample``: compile seconds of a reverted
   model, then seconds per sample through potq's request ring, as the ranking runs it);
 - switchable: potq's switchable model (the INT8 layers with floating-point copies and a Select each): one
   compile for every candidate, seconds per sample;
@@ -72,7 +72,7 @@ def emulated_switchable(model: ov.Model, groups) -> ov.Model:
 def measure(name: str, count: int) -> list:
     from potcli.algorithms.accuracy_aware.groups import Reverter, quantizer_groups
     from potcli.algorithms.accuracy_aware.switchable import keep_flags, switchable_model
-    from potcli.engine.batching import prepare, run_prepared
+    from potcli.engine.batching import compile_per_sample, run_compiled_per_sample
     from potcli.engine.inference import Engine
     from potcli.rules import device_rules
     model, inputs = model_and_inputs(name, count)
@@ -81,31 +81,31 @@ def measure(name: str, count: int) -> list:
     groups = quantizer_groups(state.fp32, state.plan, rules)
     reverter = Reverter(state.fp32, state.plan)
 
-    def run(prepared, flags=None):
+    def run(compiled, flags=None):
         outputs = {}
         feed = [(i, {**(x if isinstance(x, dict) else {model.inputs[0].get_any_name(): x}), **(flags or {})})
                 for i, x in enumerate(inputs)]
-        run_prepared(engine, prepared, feed[:4], lambda i, out: None, None, "warm-up", 4, shown=False)
+        run_compiled_per_sample(engine, compiled, feed[:4], lambda i, out: None, None, "warm-up", 4, shown=False)
         started = time.perf_counter()
-        run_prepared(engine, prepared, feed, lambda i, out: outputs.__setitem__(i, out[0]), None, "timing",
+        run_compiled_per_sample(engine, compiled, feed, lambda i, out: outputs.__setitem__(i, out[0]), None, "timing",
                      len(feed), shown=False)
         return (time.perf_counter() - started) / len(feed), outputs
 
-    def timed_prepare(candidate):
+    def timed_compile(candidate):
         started = time.perf_counter()
-        prepared = prepare(engine, candidate, "model")
-        return time.perf_counter() - started, prepared
+        compiled = compile_per_sample(engine, candidate, "model")
+        return time.perf_counter() - started, compiled
 
-    reference = run(prepare(engine, model, "FP32"))[1]
+    reference = run(compile_per_sample(engine, model, "FP32"))[1]
     rows = {}
-    compile_seconds = float(np.median([timed_prepare(reverter.reverted_model(state.model, g))[0] for g in groups[:3]]))
-    int8_seconds, int8_out = run(prepare(engine, state.model, "INT8"))
+    compile_seconds = float(np.median([timed_compile(reverter.reverted_model(state.model, g))[0] for g in groups[:3]]))
+    int8_seconds, int8_out = run(compile_per_sample(engine, state.model, "INT8"))
     rows["compiled"] = (compile_seconds, int8_seconds, _loss(int8_out, reference))
     builds = {"switchable": lambda: switchable_model(state.model, groups, reverter.biases, rules["agnostic"]),
               "emulated": lambda: emulated_switchable(state.model, groups)}
     for way, build in builds.items():
-        seconds, prepared = timed_prepare(build())
-        per_sample, outputs = run(prepared, keep_flags(len(groups), None))
+        seconds, compiled = timed_compile(build())
+        per_sample, outputs = run(compiled, keep_flags(len(groups), None))
         rows[way] = (seconds, per_sample, _loss(outputs, reference))
     int8_loss = rows["compiled"][2]
     extra = rows["switchable"][1] - int8_seconds

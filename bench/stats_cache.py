@@ -10,19 +10,16 @@ ignored scope would need); a rerun of the same config; a rerun with preset mixed
 is checked to be byte-identical to the one a run without cache writes for that config.
 """
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import openvino as ov
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import BENCH, REPO, heading, machine_line, markdown_table  # noqa: E402
+from harness import BENCH, heading, machine_line, markdown_table, timed_potq  # noqa: E402
 
 
 def write_config(workdir: Path, subset: int, preset: str) -> Path:
@@ -42,14 +39,8 @@ def write_config(workdir: Path, subset: int, preset: str) -> Path:
 
 def potq_run(config: Path, out: Path, cache: Path | None) -> dict:
     """One `potq run` in its own process: wall seconds and the summary it prints."""
-    command = [sys.executable, "-m", "potcli", "run", str(config), "-o", str(out), "--json", "--no-progress",
-               "--no-evaluation", *(["--stats-cache", str(cache)] if cache else [])]
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    summary = json.loads(result.stdout)
+    wall, summary = timed_potq(["run", str(config), "-o", str(out), "--no-evaluation",
+                                *(["--stats-cache", str(cache)] if cache else [])])
     return {"wall": wall, "quantization": summary["seconds"]["DefaultQuantization"],
             "statistics": summary["seconds"]["statistics"], "cache": summary.get("statistics_cache"),
             "bin": (out / "resnet_like.bin").read_bytes()}

@@ -9,13 +9,14 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 
 import click
 
 from .version import __version__
-from .config import load_config, with_output_thresholds
+from .config import cluster_flags, load_config, with_cluster, with_output_thresholds
 from .config.command_line import PotFlags, settings_from_flags
 from .config.command_line import output_dir as pot_output_dir
 from .config.schema import config_schema_text
@@ -38,6 +39,28 @@ def _json_option(func):
 def _no_progress_option(func):
     return click.option("--no-progress", is_flag=True,
                         help="No progress bars (on a terminal) or progress lines (in logs) on stderr.")(func)
+
+
+def _cluster_options(func):
+    """--workers / --cluster: evaluation and statistics on a Dask cluster (the config's engine.workers /
+    engine.cluster, overridden)."""
+    func = click.option("--cluster", "cluster_address", default=None, metavar="ADDRESS",
+                        help="Join the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786) for evaluation "
+                             "and statistics.")(func)
+    return click.option("--workers", type=click.IntRange(1, 256), default=None,
+                        help="Start N worker processes on this machine (a local Dask cluster) for evaluation and "
+                             "statistics. Needs pip install 'potq[cluster]'.")(func)
+
+
+def _with_cluster(settings, workers: int | None, address: str | None):
+    _refuse_both_cluster_flags(workers, address)
+    return with_cluster(settings, workers, address)
+
+
+def _refuse_both_cluster_flags(workers: int | None, address: str | None) -> None:
+    if workers is not None and address is not None:
+        raise ConfigError.at("potq", "--cluster", "give --workers (a local cluster) or --cluster (one that runs "
+                                                  "elsewhere), not both")
 
 
 def _log_level_option(func):
@@ -150,13 +173,14 @@ def _pot_options(func):
 @click.option("--dry-run", is_flag=True,
               help="Only list what would be quantized, what is ignored and why, and the algorithms' steps: "
                    "no data is read, no plugin loaded, nothing written.")
+@_cluster_options
 @_json_option
 @_no_progress_option
 @_pot_options
 @_log_level_option
 @click.pass_context
 def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, min_sqnr_db, no_evaluation,
-        stats_cache, dry_run, as_json, no_progress, log_level, config_option, **pot):
+        stats_cache, dry_run, workers, cluster_address, as_json, no_progress, log_level, config_option, **pot):
     """Quantize the model a config describes and write the INT8 IR and report.json.
 
     POT's command line works too: -c CONFIG, or -q default|accuracy_aware -m MODEL.xml with an engine. Ends with a
@@ -175,7 +199,8 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
                      engine_config=pot["engine_config"], ac_config=pot["ac_config"], data_source=pot["data_source"],
                      max_drop=pot["max_drop"], evaluate=pot["evaluate"], direct_dump=pot["direct_dump"],
                      output_dir=output_dir, pot_style=bool(config_option or pot["quantize"]))
-    settings = with_output_thresholds(settings_from_flags(flags), min_cosine, min_sqnr_db)
+    settings = _with_cluster(with_output_thresholds(settings_from_flags(flags), min_cosine, min_sqnr_db), workers,
+                             cluster_address)
     out_dir = Path(output) if output else pot_output_dir(settings, flags)
     from .pipeline import RunOptions, evaluate_config, plan_config, run_config  # OpenVINO loads only here
 
@@ -199,21 +224,88 @@ def run(ctx, config, output, output_dir, keep_uncompressed_weights, min_cosine, 
     ctx.exit(EXIT_TARGET_NOT_REACHED if result.status != "ok" else 0)
 
 
+@cli.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "output_root", type=click.Path(file_okay=False), default=None,
+              help="Write each config's results to DIR/<model_name>/ (default: each config's results/<model_name>/).")
+@_cluster_options
+@_json_option
+@_no_progress_option
+@_log_level_option
+@click.pass_context
+def batch(ctx, configs, output_root, workers, cluster_address, as_json, no_progress, log_level):
+    """Quantize several configs, one after another, as potq run would: one line per config on stdout, then
+    the batch's exit code: 0 if every config succeeded, else 1 if any failed at run time, else 2 if any was
+    invalid, else 3 if any missed its accuracy or output-check target. With --workers / --cluster, all the
+    configs share one cluster."""
+    _subcommand_log_level(ctx, log_level)
+    set_progress(not no_progress)
+    from .pipeline import RunOptions, default_output_dir, run_config, shared_cluster
+
+    _note_threads_before_plugins()
+    rows, targets = [], {}
+    _refuse_both_cluster_flags(workers, cluster_address)
+    with shared_cluster(cluster_flags(workers, cluster_address), "potq batch") as cluster:
+        for path in configs:
+            started = time.perf_counter()
+            try:
+                settings = load_config(path)
+                out_dir = Path(output_root) / settings.model.name if output_root else default_output_dir(settings)
+                _refuse_shared_folder(targets, path, out_dir.resolve())
+                options = RunOptions(output_dir=out_dir, command_line=("potq", *ctx.obj["argv"]), cluster=cluster)
+                result = run_config(settings, options)
+                row = {"config": path, "exit_code": 0 if result.status == "ok" else EXIT_TARGET_NOT_REACHED,
+                       "status": result.status, "output_dir": str(out_dir)}
+            except PotqError as e:
+                row = {"config": path, "exit_code": e.exit_code, "status": "failed", "error": _one_line(e)}
+            except Exception as e:  # a bug shows in this config's line; the batch goes on
+                row = {"config": path, "exit_code": 1, "status": "failed",
+                       "error": f"internal error: {type(e).__name__}: {shortened(' '.join(str(e).split()))}"}
+            row["seconds"] = round(time.perf_counter() - started, 2)
+            rows.append(row)
+            if not as_json:
+                _echo(_batch_line(row))
+    if as_json:
+        _echo(json.dumps(rows, indent=2))
+    codes = {row["exit_code"] for row in rows}
+    ctx.exit(next((code for code in (1, 2, EXIT_TARGET_NOT_REACHED) if code in codes), 0))
+
+
+def _refuse_shared_folder(targets: dict, path: str, out_dir: Path) -> None:
+    if out_dir in targets:
+        raise ConfigError.at(path, "model.model_name", f"writes to {out_dir}, as {targets[out_dir]} does: give the "
+                                                       f"configs different model_name values")
+    targets[out_dir] = path
+
+
+def _one_line(error: PotqError) -> str:
+    return "; ".join(error.problems) if isinstance(error, ConfigError) else str(error)
+
+
+def _batch_line(row: dict) -> str:
+    if row["exit_code"] == 0:
+        return f"{row['config']}: ok ({row['output_dir']}, {row['seconds']:.1f} s)"
+    if row["status"] != "failed":
+        return f"{row['config']}: exit {row['exit_code']}, {row['status'].replace('_', ' ')} ({row['output_dir']})"
+    return f"{row['config']}: exit {row['exit_code']}: {row['error']}"
+
+
 @cli.command(name="eval")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False), default=None,
               help="IR (.xml) or ONNX model to evaluate instead of the config's model.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Also write the metrics as JSON to this file ('-': to stdout, the table then goes to stderr).")
+@_cluster_options
 @_json_option
 @_no_progress_option
 @_log_level_option
 @click.pass_context
-def eval_command(ctx, config, model_path, output, as_json, no_progress, log_level):
+def eval_command(ctx, config, model_path, output, workers, cluster_address, as_json, no_progress, log_level):
     """Print the metric(s) of a model with the config's DataLoader and Metric."""
     _subcommand_log_level(ctx, log_level)
     set_progress(not no_progress)
-    settings = load_config(config)
+    settings = _with_cluster(load_config(config), workers, cluster_address)
     from .output.files import write_file_atomically
     from .output.targets import replaceable
     from .pipeline import evaluate_config, refuse_overwriting_inputs

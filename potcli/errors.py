@@ -69,6 +69,11 @@ class OutputError(PotqError):
     """Results could not be written; any earlier output in the folder is left as it was."""
 
 
+class ClusterError(PotqError):
+    """The cluster (``--workers`` / ``--cluster``) could not be started or reached, runs other versions, or its
+    workers kept failing on a shard."""
+
+
 class TargetError(PotqError):
     """An output path names something potq must not replace: a device, a FIFO, a folder, a symlink out of its
     folder. Refused before anything is written."""

@@ -5,7 +5,8 @@ list on it, ``evaluate`` measures the Metric, and ``run_config`` writes the INT8
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -18,7 +19,7 @@ from .algorithms.context import QuantizationState, RunContext
 from .algorithms.preview import preview_algorithms
 from .algorithms.statistics_cache import StatisticsCache
 from .config.params import AlgorithmParams
-from .config.settings import CompressionSection, OutputCheck, RunConfig
+from .config.settings import ClusterSettings, CompressionSection, OutputCheck, RunConfig
 from .data.image_folder import ImageFolderLoader
 from .data.metric_calls import metric_directions
 from .data.plugins import DATA_LOADER_METHODS, METRIC_METHODS, check_shape, load_data_loader, load_metric
@@ -33,13 +34,13 @@ from .errors import ConfigError, Interrupted
 from .graph.model_io import read_model, weights_file
 from .graph.queries import compute_operations, count_operations
 from .graph.survey import survey_model
-from .graph.transform import compress_weights
+from .graph.transform import compress_weights, fold_constants
 from .output.files import StagedOutputs, describe_file, prepare_output_folder, write_model_outputs
 from .output.report import RunOutcome, build_report, report_bytes
 
 __all__ = ["Engine", "Session", "RunResult", "RunOptions", "QuantizeOptions", "quantize", "evaluate",
            "evaluate_per_sample", "run_config", "evaluate_config", "plan_config", "inspect_model", "read_model",
-           "compress_weights", "save_model", "check_plugins"]
+           "compress_weights", "save_model", "check_plugins", "make_engine", "shared_cluster"]
 
 log = logging.getLogger("potq")
 REPORT = "report.json"
@@ -77,6 +78,7 @@ class RunOptions:
     evaluate: bool = True  # measure a configured Metric on the FP32 and the INT8 model for the report
     command_line: tuple[str, ...] | None = None  # recorded in report.json
     stats_cache: Path | None = None  # statistics cache folder; overrides compression.stats_cache
+    cluster: object | None = None  # a cluster shared by several runs (shared_cluster), over the config's
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def quantize(model: ov.Model, algorithms: tuple[AlgorithmParams, ...], session: 
                      inplace_statistics=options.inplace_statistics, stat_requests=session.stat_requests,
                      eval_requests=session.eval_requests, model_name=options.model_name, dump_dir=options.dump_dir,
                      timings=options.timings, postprocess=session.postprocess, stats_cache=options.stats_cache)
+    model = fold_constants(model)
     return run_algorithms(QuantizationState(model, model), algorithms, ctx, options.source, options.algorithms_path)
 
 
@@ -192,41 +195,41 @@ def _quantize_and_write(config: RunConfig, staged: StagedOutputs, options: RunOp
     timings["read_model"] = time.perf_counter() - tick
     if not config.compression.requantize:
         _refuse_quantized(model, config)
-    session = _session(config, model)
-    state = quantize(model, config.compression.algorithms, session, quantize_options)
-    _say_model_family(state)
-    tick = time.perf_counter()
-    final = state.model if options.keep_uncompressed_weights else compress_weights(state.model)
-    timings["compress_weights"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    runtime = runtime_summary(session.engine, final)
-    timings["runtime_check"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    runtime["latency"] = compare_latency(session.engine, model, final)
-    timings["latency"] = time.perf_counter() - tick
-    metrics = _measured_metrics(state, session, model, final, timings) if options.evaluate else None
-    tick = time.perf_counter()
-    check = check_outputs(model, final, session, config.compression)
-    timings["output_check"] = time.perf_counter() - tick
-    status = state.status if state.status != "ok" or check is None or check["passed"] else "output_check_failed"
-    tick = time.perf_counter()
-    with staged:
-        files = staged.save_model(final, config.model.name)
-        timings["total"] = time.perf_counter() - started
-        outcome = RunOutcome(status, state.sections, state.fp32_nodes(), runtime, check, timings,
-                             weights_compressed=not options.keep_uncompressed_weights, metrics=metrics,
-                             command_line=options.command_line,
-                             statistics_cache=quantize_options.stats_cache.counts()
-                             if quantize_options.stats_cache else None)
-        config_file = describe_file(config.source) if config.source.is_file() else None  # -q: no config file
-        report = build_report(outcome, config=config.resolved, config_file=config_file,
-                              inputs=_input_files(config),
-                              outputs={"model": files[f"{config.model.name}.xml"],
-                                       "weights": files[f"{config.model.name}.bin"]})
-        staged.write(REPORT, report_bytes(report))
-        paths = staged.commit()
-    timings["write_outputs"] = time.perf_counter() - tick
-    return RunResult(status, paths, report)
+    with _open_session(config, model, timings, options.cluster) as session:
+        state = quantize(model, config.compression.algorithms, session, quantize_options)
+        _say_model_family(state)
+        tick = time.perf_counter()
+        final = state.model if options.keep_uncompressed_weights else compress_weights(state.model)
+        timings["compress_weights"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        runtime = runtime_summary(session.engine, final)
+        timings["runtime_check"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        runtime["latency"] = compare_latency(session.engine, model, final)
+        timings["latency"] = time.perf_counter() - tick
+        metrics = _measured_metrics(state, session, model, final, timings) if options.evaluate else None
+        tick = time.perf_counter()
+        check = check_outputs(model, final, session, config.compression)
+        timings["output_check"] = time.perf_counter() - tick
+        status = state.status if state.status != "ok" or check is None or check["passed"] else "output_check_failed"
+        tick = time.perf_counter()
+        with staged:
+            files = staged.save_model(final, config.model.name)
+            timings["total"] = time.perf_counter() - started
+            outcome = RunOutcome(status, state.sections, state.fp32_nodes(), runtime, check, timings,
+                                 weights_compressed=not options.keep_uncompressed_weights, metrics=metrics,
+                                 command_line=options.command_line,
+                                 statistics_cache=quantize_options.stats_cache.counts()
+                                 if quantize_options.stats_cache else None)
+            config_file = describe_file(config.source) if config.source.is_file() else None  # -q: no config file
+            report = build_report(outcome, config=config.resolved, config_file=config_file,
+                                  inputs=_input_files(config),
+                                  outputs={"model": files[f"{config.model.name}.xml"],
+                                           "weights": files[f"{config.model.name}.bin"]})
+            staged.write(REPORT, report_bytes(report))
+            paths = staged.commit()
+        timings["write_outputs"] = time.perf_counter() - tick
+        return RunResult(status, paths, report)
 
 
 def check_outputs(fp32: ov.Model, int8: ov.Model, session: Session, compression: CompressionSection) -> dict | None:
@@ -334,13 +337,15 @@ def evaluate_config(config: RunConfig, model_path: Path | None = None) -> dict:
     started = time.perf_counter()
     model_file = model_path or config.model.model
     model = read_model(model_file, None if model_path else config.model.weights)
-    session = _session(config, model)
-    indices = range(dataset_length(session.loader))
-    tick = time.perf_counter()
-    metrics = evaluate(model, session, indices)
-    ended = time.perf_counter()
+    timings: dict[str, float] = {}
+    with _open_session(config, model, timings) as session:
+        indices = range(dataset_length(session.loader))
+        tick = time.perf_counter()
+        metrics = evaluate(model, session, indices)
+        ended = time.perf_counter()
+    timings.update(evaluation=ended - tick, total=ended - started)
     return {"model": str(Path(model_file).resolve()), "samples": len(indices), "metrics": metrics,
-            "timings_seconds": {"evaluation": round(ended - tick, 4), "total": round(ended - started, 4)}}
+            "timings_seconds": {stage: round(seconds, 4) for stage, seconds in timings.items()}}
 
 
 def inspect_model(model_path: Path, device: str = "CPU") -> dict:
@@ -354,11 +359,62 @@ def inspect_model(model_path: Path, device: str = "CPU") -> dict:
             "graph": survey_model(model), "runtime": runtime_summary(Engine(device), model)}
 
 
-def _session(config: RunConfig, model: ov.Model) -> Session:
+@contextmanager
+def _open_session(config: RunConfig, model: ov.Model, timings: dict[str, float], shared=None) -> Iterator[Session]:
+    """The session of a config: its DataLoader and Metric, and an engine that runs evaluation and statistics on
+    a cluster if the config (or --workers / --cluster) asks for one; the cluster is closed afterwards."""
     engine = config.engine
     if engine.simplified:
         loader, metric = ImageFolderLoader(engine.data_source, model, engine.layout, engine.central_fraction), None
     else:
         loader = load_data_loader(engine.data_loader, engine.data_loader_args, config.config_dir)
         metric = load_metric(engine.metric, engine.metric_args, config.config_dir) if engine.metric else None
-    return Session(Engine(engine.device), loader, metric, engine.stat_requests_number, engine.eval_requests_number)
+    plugin = None if engine.simplified else (engine.data_loader, engine.data_loader_args, str(config.config_dir))
+    session = Session(make_engine(engine.device, engine.cluster, loader, str(config.source), plugin, shared),
+                      loader, metric, engine.stat_requests_number, engine.eval_requests_number)
+    try:
+        if session.engine.remote is not None:
+            tick = time.perf_counter()
+            session.engine.remote.open()
+            timings["cluster start"] = time.perf_counter() - tick
+        yield session
+    finally:
+        if session.engine.remote is not None:
+            session.engine.remote.close()
+
+
+def make_engine(device: str, cluster: ClusterSettings, loader, source: str,
+                plugin: tuple[str, dict, str] | None = None, shared=None) -> Engine:
+    """An engine on ``device``; with ``cluster`` enabled (or a ``shared`` cluster, from ``shared_cluster``), one
+    whose evaluation and statistics passes run on the cluster's workers, which read the DataLoader named by
+    ``plugin`` (reference, args, config folder) or, without one, ``loader`` itself sent to them."""
+    if shared is None and not cluster.enabled:
+        return Engine(device)
+    connection, runs = _cluster_modules(cluster, source)
+    handle = shared or connection.ClusterHandle(cluster.workers, cluster.address)
+    return Engine(device, runs.cluster_runs(handle, device, loader, plugin, owns_handle=shared is None))
+
+
+@contextmanager
+def shared_cluster(cluster: ClusterSettings, source: str):
+    """One cluster (opened on first use) for several runs (``RunOptions.cluster``), closed afterwards; None if
+    ``cluster`` is not enabled."""
+    if not cluster.enabled:
+        yield None
+        return
+    handle = _cluster_modules(cluster, source)[0].ClusterHandle(cluster.workers, cluster.address)
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _cluster_modules(cluster: ClusterSettings, source: str):
+    """``potcli.cluster``'s connection and runs, imported here only for a run that asks for a cluster: they
+    need Dask, potq's optional cluster extra."""
+    try:
+        from .cluster import connection, runs
+    except ImportError as e:
+        raise ConfigError.at(source, cluster.given_as, f"needs Dask, potq's optional cluster extra: pip install "
+                                                       f"'potq[cluster]' ({e})") from e
+    return connection, runs

@@ -229,3 +229,36 @@ def transformer_block(seed=0, outlier=30.0, sdpa=False) -> ov.Model:
         scores = ops.multiply(ops.matmul(q, k, False, True, name="scores"), np.float32(0.25), name="scale")
         context = ops.matmul(ops.softmax(scores, -1, name="softmax"), v, False, False, name="context")
     return ov.Model([ops.result(dense(context, "out"), name="output")], [x], "transformer_block")
+
+
+def exported_conv_bias(seed=0) -> ov.Model:
+    """image -> conv -> Add(bias) -> relu -> conv, with each bias reshaped to [1, C, 1, 1] by a shape computed from
+    ShapeOf and Concat, as ONNX exporters write it: constant, but only once that subgraph is folded."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+
+    def conv(source, cin, cout, name):
+        weights = ops.constant((rng.standard_normal((cout, cin, 3, 3)) * 0.4).astype(np.float32), name=f"{name}/w")
+        y = ops.convolution(source, weights, [1, 1], [1, 1], [1, 1], [1, 1], name=name)
+        channels = ops.gather(ops.shape_of(weights), ops.constant(np.array([0], np.int64)), ops.constant(0))
+        shape = ops.concat([ops.constant(np.array([1], np.int64)), channels,
+                            ops.constant(np.array([1, 1], np.int64))], 0)
+        bias = ops.reshape(ops.constant((rng.standard_normal(cout) * 0.1).astype(np.float32)), shape, False)
+        return ops.add(y, bias, name=f"{name}/bias")
+
+    y = ops.relu(conv(x, 3, 8, "conv1"), name="conv1/relu")
+    return ov.Model([ops.result(conv(y, 8, 4, "conv2"), name="output")], [x], "exported_conv_bias")
+
+
+def depthwise_block(seed=0) -> ov.Model:
+    """image -> conv1 (3->8, relu) -> depthwise 3x3 GroupConvolution "dw" (8 groups of one channel, +bias) ->
+    relu -> 1x1 conv "project" (8->4), as in MobileNet-style backbones."""
+    rng = _rng(seed)
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="image")
+    y = _conv(x, 3, 8, "conv1", rng)
+    weights = (rng.standard_normal((8, 1, 1, 3, 3)) * 0.5).astype(np.float32)
+    y = ops.group_convolution(y, ops.constant(weights, name="dw/weights"), [1, 1], [1, 1], [1, 1], [1, 1], name="dw")
+    y = ops.relu(ops.add(y, ops.constant((rng.standard_normal((1, 8, 1, 1)) * 0.1).astype(np.float32)),
+                         name="dw/bias"), name="dw/relu")
+    return ov.Model([ops.result(_conv(y, 8, 4, "project", rng, k=1, relu=False), name="output")], [x],
+                    "depthwise_block")

@@ -1,12 +1,14 @@
 """DefaultQuantization: ActivationChannelAlignment (where it applies), SmoothQuant (transformer models),
 MinMaxQuantization, then FastBiasCorrection (or BiasCorrection with use_fast_bias: false), as POT ran them with
-NNCF's SmoothQuant added; ranges and bias statistics in one pass.
+NNCF's SmoothQuant added; SmoothQuant's scales, ranges and bias statistics in one pass.
 
-It is split into ``plan_default_quantization`` (what one pass must collect) and ``finish_default_quantization``
-(everything after the pass), so that AccuracyAwareQuantization can try several variants (presets, range
-estimators, bias algorithms) on statistics collected once.
+It is split into ``prepare_and_collect`` (the model the quantizers go into and every statistic they need) and
+``finish_default_quantization`` (everything after the pass), so that AccuracyAwareQuantization can try several
+variants (presets, range estimators, bias algorithms) on statistics collected once.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from ..config.params import AlgorithmParams
 from ..engine.collector import CollectedStatistics
@@ -16,8 +18,10 @@ from .channel_alignment.algorithm import align_if_possible
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
-from .sampling import cache_prefetch, gather_statistics
-from .smooth_quant.algorithm import smooth_quantized_layers
+from .sampling import cache_prefetch, gather_statistics, search_samples, statistics_indices
+from .smooth_quant.algorithm import smoothed_state
+from .smooth_quant.derived import Derivation, derivations, unsmoothed_name
+from .smooth_quant.smoothing import SmoothGroup, apply_smoothing, find_smooth_groups
 
 
 @dataclass(frozen=True)
@@ -30,32 +34,89 @@ class DefaultQuantizationPlan:
         return self.minmax.statistics() | self.bias.statistics()
 
 
+@dataclass(frozen=True)
+class Prepared:
+    state: QuantizationState  # channels aligned and activations smoothed: what the quantizers go into
+    plans: dict[str, DefaultQuantizationPlan]  # one per variant
+    collected: CollectedStatistics  # everything every plan needs, on state.model
+    samples: dict | None  # values for the range search, where it is on
+
+
 def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
                              ctx: RunContext) -> QuantizationState:
-    state, setup = prepare_model(state, params, ctx)
-    plan = plan_default_quantization(state, setup, params)
-    collected = gather_statistics(state.model, plan.statistics(), params.sampling, ctx,
-                                  record_shapes=plan.bias.shapes(), prefetch=prefetch_statistics(state, params, ctx))
-    return finish_default_quantization(state, plan, collected, ctx)
+    prepared = prepare_and_collect(state, {"default": params}, ctx)
+    return finish_default_quantization(prepared.state, prepared.plans["default"], prepared.collected, ctx,
+                                       prepared.samples)
 
 
-def prepare_model(state: QuantizationState, params: AlgorithmParams,
-                  ctx: RunContext) -> tuple[QuantizationState, MinMaxSetup]:
-    """Channel alignment and (for transformer models) SmoothQuant on ``state``; the quantizer setup of the result."""
+def prepare_and_collect(state: QuantizationState, variants: dict[str, AlgorithmParams],
+                        ctx: RunContext) -> Prepared:
+    """Channel alignment and SmoothQuant as ``variants["default"]`` says, then what DefaultQuantization with each
+    variant needs, collected in one pass with SmoothQuant's own statistic (statistics of the smoothed activations
+    are derived; the few that cannot be take a second pass)."""
+    params = variants["default"]
     setup = prepare_quantization(state, params)
     state = align_if_possible(state, params.sampling, ctx)  # keeps node names: the setup still holds
-    if params.smoothing.applies(setup.transformer):
-        state = smooth_quantized_layers(state, setup.plan, params.smoothing.alpha, params.sampling, ctx)
-        setup = prepare_quantization(state, params)  # quantizers now read the smoothed activations
-    return state, setup
+    groups = find_smooth_groups(state.model, {weight.node for weight in setup.plan.weights}) \
+        if params.smoothing.applies(setup.transformer) else []
+    # The smoothed model's structure, to plan on before the scales are known.
+    draft = replace(state, model=apply_smoothing(state.model, groups, _unit_scales(groups))) if groups else state
+    plans = _plans(draft, variants)
+    wanted, shapes = _needs(plans)
+    direct, derived = _on_unsmoothed(wanted, groups, params, ctx)
+    first = gather_statistics(state.model, direct | {d.source for d in derived.values()} | _group_statistics(groups),
+                              params.sampling, ctx, record_shapes=[unsmoothed_name(t, groups) for t in shapes],
+                              prefetch=_prefetch(draft, params, ctx, groups))
+    values = {stat: first.values[stat] for stat in direct}
+    if groups:
+        state, scales = smoothed_state(state, groups, first.values, params.smoothing.alpha, ctx)
+        values |= {stat: d.value(first.values[d.source], scales[d.group.tensor]) for stat, d in derived.items()}
+        plans = _plans(state, variants)  # with the smoothed weights
+        wanted, shapes = _needs(plans)
+    missing = wanted - values.keys()
+    if missing:
+        values |= gather_statistics(state.model, missing, params.sampling, ctx).values
+    collected = CollectedStatistics(values, {t: first.shapes[unsmoothed_name(t, groups)] for t in shapes},
+                                    first.samples)
+    searched = sorted({tensor for plan in plans.values() for tensor in plan.minmax.searched_tensors()})
+    return Prepared(state, plans, collected, search_samples(state.model, searched, params.sampling, ctx))
 
 
-def prefetch_statistics(state: QuantizationState, params: AlgorithmParams,
-                        ctx: RunContext) -> tuple[set[TensorStatistic], set[str]]:
-    """What DefaultQuantization of ``state`` would need under the parameter sets a rerun may try."""
+def _on_unsmoothed(wanted: set[TensorStatistic], groups: list[SmoothGroup], params: AlgorithmParams,
+                   ctx: RunContext) -> tuple[set[TensorStatistic], dict[TensorStatistic, Derivation]]:
+    """Of the statistics ``wanted`` on the smoothed model: those the unsmoothed model has as they are, and those
+    derived from others of its statistics (the rest needs the smoothed model)."""
+    derived = derivations(wanted, groups, len(statistics_indices(params.sampling, ctx)))
+    return {stat for stat in wanted - derived.keys() if unsmoothed_name(stat.tensor, groups) == stat.tensor}, derived
+
+
+def _plans(state: QuantizationState, variants: dict[str, AlgorithmParams]) -> dict[str, DefaultQuantizationPlan]:
+    return {key: plan_default_quantization(state, prepare_quantization(state, variant), variant)
+            for key, variant in variants.items()}
+
+
+def _needs(plans: dict[str, DefaultQuantizationPlan]) -> tuple[set[TensorStatistic], set[str]]:
+    """Every statistic and every tensor shape ``plans`` need."""
+    return (set().union(*(plan.statistics() for plan in plans.values())),
+            {tensor for plan in plans.values() for tensor in plan.bias.shapes()})
+
+
+def _unit_scales(groups: list[SmoothGroup]) -> dict[str, np.ndarray]:
+    return {group.tensor: np.ones(group.channels) for group in groups}
+
+
+def _group_statistics(groups: list[SmoothGroup]) -> set[TensorStatistic]:
+    return {group.statistic for group in groups}
+
+
+def _prefetch(draft: QuantizationState, params: AlgorithmParams, ctx: RunContext,
+              groups: list[SmoothGroup]) -> tuple[set[TensorStatistic], set[str]]:
+    """What DefaultQuantization would need under the parameter sets a rerun may try (with a statistics cache),
+    as statistics of the unsmoothed model."""
     def needs(variant: AlgorithmParams):
-        plan = plan_default_quantization(state, prepare_quantization(state, variant), variant)
-        return plan.statistics(), plan.bias.shapes()
+        wanted, shapes = _needs(_plans(draft, {"default": variant}))
+        direct, derived = _on_unsmoothed(wanted, groups, variant, ctx)
+        return direct | {d.source for d in derived.values()}, {unsmoothed_name(t, groups) for t in shapes}
 
     return cache_prefetch(params, ctx, needs)
 
@@ -67,7 +128,8 @@ def plan_default_quantization(state: QuantizationState, setup: MinMaxSetup,
 
 
 def finish_default_quantization(state: QuantizationState, plan: DefaultQuantizationPlan,
-                                collected: CollectedStatistics, ctx: RunContext) -> QuantizationState:
-    """Ranges, FakeQuantize and bias correction from statistics already collected."""
-    quantized = quantized_state(state, plan.minmax, collected, plan.params, ctx)
+                                collected: CollectedStatistics, ctx: RunContext,
+                                samples: dict | None = None) -> QuantizationState:
+    """Ranges, FakeQuantize and bias correction from statistics (and range-search samples) already collected."""
+    quantized = quantized_state(state, plan.minmax, collected, plan.params, ctx, samples)
     return apply_bias_correction(quantized, plan.bias, collected, plan.params.sampling, ctx)

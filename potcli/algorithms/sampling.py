@@ -1,5 +1,8 @@
 """Statistics passes with POT's sampling parameters (stat_subset_size, shuffle_data, seed, stat_batch_size),
 through the statistics cache when the run has one."""
+from dataclasses import replace
+
+import numpy as np
 import openvino as ov
 
 from ..config.params import AlgorithmParams, Sampling
@@ -16,14 +19,15 @@ def statistics_indices(sampling: Sampling, ctx: RunContext) -> list[int]:
 
 
 def gather_statistics(model: ov.Model, statistics: set[TensorStatistic], sampling: Sampling, ctx: RunContext,
-                      record_shapes=(), prefetch: tuple[set[TensorStatistic], set[str]] = (set(), set())
-                      ) -> CollectedStatistics:
-    """One pass over the statistics subset of ``sampling`` collecting every statistic asked for.
+                      record_shapes=(), prefetch: tuple[set[TensorStatistic], set[str]] = (set(), set()),
+                      indices=None) -> CollectedStatistics:
+    """One pass over the statistics subset of ``sampling`` (or over ``indices``) collecting every statistic
+    asked for.
 
     :param prefetch: statistics and shapes a rerun with other settings would need; with a statistics cache,
         a pass that runs collects and stores them too (without one they are ignored).
     """
-    indices = statistics_indices(sampling, ctx)
+    indices = statistics_indices(sampling, ctx) if indices is None else indices
 
     def collect(wanted, shapes, digest=None) -> CollectedStatistics:
         return collect_statistics(ctx.engine, model, wanted, ctx.loader, indices, ctx.inplace_statistics,
@@ -35,6 +39,23 @@ def gather_statistics(model: ov.Model, statistics: set[TensorStatistic], samplin
         request = StatisticsPass(model, frozenset(statistics), frozenset(record_shapes), tuple(indices),
                                  sampling.batch_size, ctx.inplace_statistics)
         return ctx.stats_cache.gather(ctx.loader, request, collect, frozenset(prefetch[0]), frozenset(prefetch[1]))
+
+
+SEARCH_SAMPLES = 16  # calibration samples whose values score candidate ranges (range_estimator preset auto)
+
+
+def search_samples(model: ov.Model, tensors: list[str], sampling: Sampling,
+                   ctx: RunContext) -> dict[str, np.ndarray] | None:
+    """Values of ``tensors`` sampled from the first SEARCH_SAMPLES samples of the statistics subset (through the
+    statistics cache like any statistic), for the range search; None when no tensor needs one."""
+    if not tensors:
+        return None
+    wanted = {name: TensorStatistic(name, "values", None, "sampled") for name in tensors}
+    indices = statistics_indices(sampling, ctx)[:SEARCH_SAMPLES]
+    with ctx.timed("range search"):
+        collected = gather_statistics(model, set(wanted.values()), replace(sampling, batch_size=1), ctx,
+                                      indices=indices)
+    return {name: collected.values[stat] for name, stat in wanted.items()}
 
 
 def cache_prefetch(params: AlgorithmParams, ctx: RunContext, needs) -> tuple[set[TensorStatistic], set[str]]:

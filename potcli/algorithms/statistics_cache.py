@@ -34,7 +34,7 @@ from ..statistics.streaming import TensorStatistic
 from ..version import __version__
 
 log = logging.getLogger("potq")
-CACHE_FORMAT = 1  # bump when what a stored statistic means changes
+CACHE_FORMAT = 2  # bump when what a stored statistic, or the hash of the data it came from, means changes
 
 
 def rerun_variants(params: AlgorithmParams) -> list[AlgorithmParams]:

@@ -24,7 +24,8 @@ TEMPLATES = {  # POT's configs/templates/{default,accuracy_aware}_quantization_t
     "accuracy_aware": {"name": "AccuracyAwareQuantization",
                        "params": {"preset": "performance", "stat_subset_size": 300, "maximal_drop": 0.01}},
 }
-SIMPLIFIED_KEYS = ("layout", "central_fraction", "device", "stat_requests_number")  # kept by --engine simplified
+SIMPLIFIED_KEYS = ("layout", "central_fraction", "device", "stat_requests_number", "workers",
+                   "cluster")  # kept by --engine simplified
 AC_FLAG = (f"{PREFIX}the Accuracy Checker engine; use --engine-config FILE (an engine block with data_loader and "
            f"metric plugins) or --engine simplified --data-source DIR instead")
 

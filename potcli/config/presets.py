@@ -63,6 +63,7 @@ class QuantizerSettings:
     level_high: int
     min: BoundEstimator | None  # None: symmetric weights need only the max
     max: BoundEstimator
+    select_by_error: bool = False  # range_estimator preset auto: the range is chosen by quantization error
 
     @property
     def levels(self) -> int:
@@ -88,7 +89,8 @@ def resolve_settings(params: dict, kind: str, rules: dict, target_device: str) -
                                f"2^{bits} levels")
     estimator = user.get("range_estimator") or (params.get("range_estimator", {}) if kind == "activations" else {})
     bounds = _bounds(kind, granularity, mode, estimator)
-    return QuantizerSettings(bits, mode, granularity, level_low, level_high, bounds.get("min"), bounds["max"])
+    return QuantizerSettings(bits, mode, granularity, level_low, level_high, bounds.get("min"), bounds["max"],
+                             select_by_error=kind == "activations" and estimator.get("preset") == "auto")
 
 
 def default_levels(bits: int, mode: str, kind: str) -> tuple[int, int]:
@@ -106,6 +108,15 @@ def with_mode(settings: QuantizerSettings, mode: str, kind: str = "activations")
     level_low, level_high = default_levels(settings.bits, mode, kind)
     bounds = _bounds(kind, settings.granularity, mode, {})
     return replace(settings, mode=mode, level_low=level_low, level_high=level_high, min=bounds.get("min"),
+                   max=replace(bounds["max"], clipping_value=settings.max.clipping_value))
+
+
+def with_granularity(settings: QuantizerSettings, granularity: str, kind: str = "activations") -> QuantizerSettings:
+    """``settings`` switched to ``granularity``, with its default estimators (a clipping value kept)."""
+    if settings.granularity == granularity:
+        return settings
+    bounds = _bounds(kind, granularity, settings.mode, {})
+    return replace(settings, granularity=granularity, min=bounds.get("min"),
                    max=replace(bounds["max"], clipping_value=settings.max.clipping_value))
 
 

@@ -22,6 +22,20 @@ class ModelSection:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """Where evaluation and statistics run: here (neither set), on a local cluster of ``workers`` processes, or
+    on the Dask cluster at ``address``."""
+
+    workers: int | None
+    address: str | None
+    given_as: str  # what set them, for messages: "engine.workers", "--cluster", ...
+
+    @property
+    def enabled(self) -> bool:
+        return self.workers is not None or self.address is not None
+
+
+@dataclass(frozen=True)
 class EngineSection:
     """Either POT's simplified image-folder mode (``data_source``) or user plugins (``data_loader``)."""
 
@@ -35,6 +49,7 @@ class EngineSection:
     device: str
     stat_requests_number: int | None
     eval_requests_number: int | None
+    cluster: ClusterSettings
 
     @property
     def simplified(self) -> bool:
@@ -95,6 +110,7 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
         device=engine_cfg["device"],
         stat_requests_number=engine_cfg.get("stat_requests_number"),
         eval_requests_number=engine_cfg.get("eval_requests_number"),
+        cluster=cluster_settings(engine_cfg, str(source), "engine."),
     )
     defaults = DeviceDefaults(comp_cfg["target_device"], comp_cfg["model_type"])
     algorithms = algorithm_list(comp_cfg["algorithms"], defaults, str(source), "compression.algorithms")
@@ -118,6 +134,15 @@ def settings_from_dict(config: dict, source: Path) -> RunConfig:
     if compression.stats_cache is not None:
         resolved["compression"] = {**comp_cfg, "stats_cache": str(compression.stats_cache)}
     return RunConfig(source=source, model=model, engine=engine, compression=compression, resolved=resolved)
+
+
+def cluster_settings(engine_cfg: dict, source: str, prefix: str) -> ClusterSettings:
+    """``workers`` / ``cluster`` of a validated engine block; ConfigError if both are given."""
+    workers, address = engine_cfg["workers"], engine_cfg["cluster"]
+    if workers is not None and address is not None:
+        raise ConfigError.at(source, f"{prefix}cluster", f"give {prefix}workers (a local cluster) or "
+                                                         f"{prefix}cluster (one that runs elsewhere), not both")
+    return ClusterSettings(workers, address, f"{prefix}{'cluster' if address is not None else 'workers'}")
 
 
 def _name_from_file(model_path: Path, source: str) -> str:

@@ -1,4 +1,5 @@
 """Turning what a POT DataLoader returns into model inputs, with a clear error for anything unusable."""
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -196,12 +197,19 @@ def _order_hint(array: np.ndarray, shape: ov.PartialShape) -> str:
 
 def update_sample_digest(digest, index: int, inputs: dict[str, np.ndarray]) -> None:
     """Add one prepared sample (model inputs by name) to a hashlib ``digest``: the statistics cache's proof
-    that a later run read the same data."""
-    digest.update(str(index).encode())
+    that a later run read the same data. Fed as per-sample fingerprints, so that workers that read the samples
+    elsewhere (potq run --workers) give the same digest."""
+    digest.update(sample_fingerprint(index, inputs))
+
+
+def sample_fingerprint(index: int, inputs: dict[str, np.ndarray]) -> bytes:
+    """SHA-256 of a sample's index and its model inputs (names, types, shapes and values)."""
+    digest = hashlib.sha256(str(index).encode())
     for name in sorted(inputs):
         array = np.ascontiguousarray(inputs[name])
         digest.update(f"|{name}|{array.dtype.str}|{array.shape}|".encode())
         digest.update(array.reshape(-1).view(np.uint8))
+    return digest.digest()
 
 
 def prepared_sample(loader, index: int, specs: list[InputSpec]) -> Sample:

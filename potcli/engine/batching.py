@@ -20,7 +20,7 @@ MAX_BATCH = 64
 
 
 @dataclass(frozen=True)
-class Prepared:
+class PerSampleModel:
     """A model compiled for per-sample work: batched (``batch`` > 1) where its batch dimension allows it."""
 
     compiled: ov.CompiledModel
@@ -37,37 +37,44 @@ class RunCost:
     samples: int
 
 
-def prepare(engine: Engine, model: ov.Model, what: str) -> Prepared:
-    """``model`` compiled for ``run_prepared`` (safe to call from another thread while the engine runs)."""
-    batch = batch_size(model)
-    batched = with_dynamic_batch(model) if batch > 1 else None
-    started = time.perf_counter()
-    compiled = engine.compile(batched if batched is not None else model, what)
-    return Prepared(compiled, batch if batched is not None else 1, time.perf_counter() - started)
-
-
 def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int, dict]],
                    handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
                    total: int, what: str) -> RunCost:
     """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample."""
-    prepared = prepare(engine, model, what)
-    seconds = run_prepared(engine, prepared, samples, handle, requests, description, total)
-    return RunCost(prepared.compile_seconds, seconds, total)
+    compiled = compile_per_sample(engine, model, what)
+    seconds = run_compiled_per_sample(engine, compiled, samples, handle, requests, description, total)
+    return RunCost(compiled.compile_seconds, seconds, total)
 
 
-def run_prepared(engine: Engine, prepared: Prepared, samples: Iterable[tuple[int, dict]],
-                 handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
-                 total: int, shown: bool = True) -> float:
-    """Run ``total`` samples on a prepared model; the wall seconds it took.
+def per_sample_batch(model: ov.Model) -> int:
+    """How many samples ``compile_per_sample`` puts in one inference of ``model`` at most."""
+    batch = batch_size(model)
+    return batch if batch > 1 and with_dynamic_batch(model) is not None else 1
+
+
+def compile_per_sample(engine: Engine, model: ov.Model, what: str) -> PerSampleModel:
+    """``model`` compiled for ``run_compiled_per_sample`` (safe to call from another thread while the engine
+    runs)."""
+    batch = batch_size(model)
+    batched = with_dynamic_batch(model) if batch > 1 else None
+    started = time.perf_counter()
+    compiled = engine.compile(batched if batched is not None else model, what)
+    return PerSampleModel(compiled, batch if batched is not None else 1, time.perf_counter() - started)
+
+
+def run_compiled_per_sample(engine: Engine, model: PerSampleModel, samples: Iterable[tuple[int, dict]],
+                            handle: Callable[[int, list[np.ndarray]], None], requests: int | None,
+                            description: str, total: int, shown: bool = True) -> float:
+    """Run ``total`` samples on ``model``, ``handle(index, outputs)`` per sample; the wall seconds it took.
 
     A batch is never so large that a request would stay idle (``total`` split over the requests), and holds
     only consecutive samples whose scalar (rank-0) inputs are equal: scalars are not batched.
     """
     started = time.perf_counter()
-    ring = engine.requests_number(prepared.compiled, requests)
-    batch = min(prepared.batch, max(1, math.ceil(total / ring)))
+    ring = engine.requests_number(model.compiled, requests)
+    batch = min(model.batch, max(1, math.ceil(total / ring)))
     if batch == 1:
-        engine.run(prepared.compiled, samples, handle, ring, description, total, shown=shown)
+        engine.run(model.compiled, samples, handle, ring, description, total, shown=shown)
         return time.perf_counter() - started
     members: dict[int, list[int]] = {}
 
@@ -85,7 +92,7 @@ def run_prepared(engine: Engine, prepared: Prepared, samples: Iterable[tuple[int
         for position, index in enumerate(members.pop(first)):
             handle(index, [output[position:position + 1] for output in outputs])
 
-    engine.run(prepared.compiled, stacked(), unpack, ring, f"{description} ({batch} per batch)",
+    engine.run(model.compiled, stacked(), unpack, ring, f"{description} ({batch} per batch)",
                math.ceil(total / batch), "batch", shown=shown)
     return time.perf_counter() - started
 

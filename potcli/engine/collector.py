@@ -50,8 +50,6 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     probe, outputs = _statistics_model(model, statistics, inplace, sorted(set(record_shapes)))
     if batch_size > 1:
         _make_batch_dynamic(probe, batch_size)
-    compiled = engine.compile(probe, "statistics model")
-    specs = input_specs(probe)
     aggregators = {stat: make_aggregator(stat) for stat in statistics}
     by_reduction: dict[tuple, list[TensorStatistic]] = {}  # worked out once, not per sample
     for stat in statistics:
@@ -80,11 +78,33 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             _check_finite(value, stat.tensor, index)
             aggregators[stat].update(value)
 
-    starts = range(0, len(indices), batch_size)  # batches are sliced as they are read, never listed
-    batches = (indices[start:start + batch_size] for start in starts)
-    engine.run(compiled, _inputs(loader, batches, specs, digest), handle, requests, "Statistics", len(starts),
-               "sample" if batch_size == 1 else "batch")
+    batches = Batches(indices, batch_size)
+    unit = "sample" if batch_size == 1 else "batch"
+    if engine.remote is not None:
+        engine.remote.batches(probe, batches, handle, requests, "Statistics", unit, digest)
+    else:
+        engine.run(engine.compile(probe, "statistics model"), _inputs(loader, batches, input_specs(probe), digest),
+                   handle, requests, "Statistics", len(batches), unit)
     return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
+
+
+class Batches(Sequence):
+    """``indices`` cut into consecutive batches of ``size`` (the last may be shorter), sliced as they are read:
+    a dataset of 10**12 samples is never listed."""
+
+    def __init__(self, indices: Sequence[int], size: int):
+        self.indices, self.size = indices, size
+
+    def __len__(self) -> int:
+        return -(-len(self.indices) // self.size)
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if not -len(self) <= position < len(self):
+            raise IndexError(position)
+        start = (position % len(self)) * self.size
+        return self.indices[start:start + self.size]
 
 
 def _inputs(loader, batches: Iterable[Sequence[int]], specs: list[InputSpec], digest=None):

@@ -16,7 +16,7 @@ class Evaluation:
     metrics: dict[str, float]  # avg_value over the evaluated samples
     per_sample: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> value per evaluated sample
     outputs: dict[int, list[np.ndarray]] = field(default_factory=dict)  # kept model outputs by sample index
-    cost: RunCost | None = None  # the compile and the inferences it took
+    cost: RunCost | None = None  # the compile and the inferences it took (None: run on a cluster)
 
 
 KEPT_OUTPUT_BYTES = 256 << 20
@@ -32,22 +32,13 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: Sequence[
         index order until KEPT_OUTPUT_BYTES are held.
     :param postprocess: POT's ``IEEngine.postprocess_output`` of the user's engine, applied before the Metric.
     """
-    specs = input_specs(model)
     names = output_names(model)
-    annotations: dict[int, tuple] = {}
     values: dict[str, list[float]] = {}
     kept: dict[int, list[np.ndarray]] = {}
     kept_bytes = 0
 
-    def samples():
-        for index in indices:
-            sample = prepared_sample(loader, index, specs)
-            annotations[index] = sample.annotation, sample.metadata
-            yield index, sample.inputs
-
-    def handle(index: int, outputs: list[np.ndarray]) -> None:
+    def handle(index: int, outputs: list[np.ndarray], annotation, metadata) -> None:
         nonlocal kept_bytes
-        annotation, metadata = annotations.pop(index)
         update(metric, postprocessed(postprocess, names, outputs, metadata, index), annotation, index)
         if per_sample:
             for name, value in sample_values(metric).items():
@@ -58,6 +49,25 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: Sequence[
             kept_bytes += size
 
     reset(metric)
-    cost = run_per_sample(engine, model, samples(), handle, requests, description, len(indices),
-                          "model for evaluation")
+    cost = None
+    if engine.remote is not None:
+        engine.remote.per_sample(model, indices, handle, requests, description)
+    else:
+        cost = _run_here(engine, model, loader, indices, handle, requests, description)
     return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept, cost)
+
+
+def _run_here(engine: Engine, model: ov.Model, loader, indices: Sequence[int], handle, requests: int | None,
+              description: str) -> RunCost:
+    specs = input_specs(model)
+    annotations: dict[int, tuple] = {}
+
+    def samples():
+        for index in indices:
+            sample = prepared_sample(loader, index, specs)
+            annotations[index] = sample.annotation, sample.metadata
+            yield index, sample.inputs
+
+    return run_per_sample(engine, model, samples(),
+                          lambda index, outputs: handle(index, outputs, *annotations.pop(index)),
+                          requests, description, len(indices), "model for evaluation")

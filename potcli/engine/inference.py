@@ -8,6 +8,7 @@ import numpy as np
 import openvino as ov
 from ..errors import ModelError, first_line
 from ..progress import progress
+from .remote import RemoteRuns
 
 log = logging.getLogger("potq")
 
@@ -19,11 +20,13 @@ F32_LATENCY = {**F32, "PERFORMANCE_HINT": "LATENCY"}  # latency of one request, 
 
 
 class Engine:
-    """One ov.Core for the run; ``device`` is where statistics and evaluation run."""
+    """One ov.Core for the run; ``device`` is where statistics and evaluation run. With a ``remote``, evaluation
+    and statistics passes run on a cluster's workers instead (remote.py); everything else stays here."""
 
-    def __init__(self, device: str = "CPU"):
+    def __init__(self, device: str = "CPU", remote: RemoteRuns | None = None):
         self.core = ov.Core()
         self.device = device
+        self.remote = remote
 
     def compile(self, model: ov.Model, what: str = "model", config: dict = F32_THROUGHPUT) -> ov.CompiledModel:
         try:

@@ -6,11 +6,26 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 from openvino._offline_transformations import compress_quantize_weights_transformation
+from openvino.passes import ConstantFolding, Manager
 from openvino.utils.node_factory import NodeFactory
 
 from ..statistics.ranges import FQParams
 from .placement import QuantizationPlan
 from .queries import nodes_by_name, tensors_by_name
+
+
+def fold_constants(model: ov.Model) -> ov.Model:
+    """A copy of ``model`` with every subgraph that needs no input computed into a constant.
+
+    Exporters leave shape arithmetic (ShapeOf, Concat, Broadcast) that feeds Reshapes of weights and biases; once
+    the input shape is static it is constant, and folding it lets placement see a bias Add as an Add of a constant
+    and a GroupConvolution's reshaped weights as weights (POT ran Model Optimizer's folding for the same reason).
+    """
+    folded = model.clone()
+    manager = Manager()
+    manager.register_pass(ConstantFolding())
+    manager.run_passes(folded)
+    return folded
 
 
 def insert_fake_quantize(model: ov.Model, plan: QuantizationPlan, params: dict[str, FQParams]) -> ov.Model:

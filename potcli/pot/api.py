@@ -14,7 +14,7 @@ import openvino as ov
 
 from .. import pipeline
 from ..config.params import AlgorithmParams, DeviceDefaults
-from ..config.settings import algorithm_list
+from ..config.settings import algorithm_list, cluster_settings
 from ..config.validation import validated_with_defaults
 from ..data.contracts import AttrDict, DataLoader, Metric
 from ..errors import PluginError
@@ -97,9 +97,11 @@ class IEEngine(Engine):
     def __init__(self, config, data_loader=None, metric=None):
         super().__init__(config, data_loader, metric)
         hook = self.postprocess_output if type(self).postprocess_output is not IEEngine.postprocess_output else None
-        self.session = pipeline.Session(pipeline.Engine(self.config["device"]), data_loader, metric,
-                                        self.config["stat_requests_number"], self.config["eval_requests_number"],
-                                        postprocess=hook)
+        source = f"{type(self).__name__} config"
+        engine = pipeline.make_engine(self.config["device"], cluster_settings(self.config, source, ""), data_loader,
+                                      source)  # with workers / cluster: the DataLoader object goes to the workers
+        self.session = pipeline.Session(engine, data_loader, metric, self.config["stat_requests_number"],
+                                        self.config["eval_requests_number"], postprocess=hook)
 
     @staticmethod
     def postprocess_output(outputs, _metadata):

@@ -9,9 +9,12 @@ combine those values across samples without keeping them all:
   per-tensor statistic, about 16 MiB per statistic), and past it a uniform reservoir sample of that size
   (Vitter's algorithm R, seeded, fed in sample order so that runs are reproducible). Memory is bounded by the
   capacity, never by the number of samples.
+- ``rows`` keeps the per-sample values themselves, in sample order, in the same bounded reservoir: for
+  statistics that can only be aggregated once something else is known (smooth_quant/derived.py).
 - ``hl_estimator`` (Hodges-Lehmann: the median of the means of all pairs of per-sample values) works on such a
   reservoir too, capped at HL_CAPACITY values because the pairs grow with its square.
 """
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +30,10 @@ REDUCERS = {
     "mean": lambda x, axes, q, keep: np.mean(x, axis=axes, dtype=np.float64, keepdims=keep).astype(np.float32),
     "quantile": lambda x, axes, q, keep: np.quantile(x, q, axis=axes, keepdims=keep),
     "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), q, axis=axes, keepdims=keep),
+    "values": lambda x, axes, q, keep: x.reshape(-1),  # the tensor itself, for the "sampled" aggregator
 }
-SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator")
+VALUES_PER_SAMPLE = 8192  # kept by the "sampled" aggregator from each sample
+SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator", "rows")
 HL_CAPACITY = 1024  # values per statistic the Hodges-Lehmann estimator pairs up (about 0.5 M pairs)
 
 
@@ -39,7 +44,7 @@ class TensorStatistic:
     tensor: str  # graph.port_name of the tensor
     reducer: str  # min | max | abs_max | quantile | abs_quantile | mean
     channel_axis: int | None  # keep this axis (per-channel statistic); None reduces everything
-    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers | hl_estimator
+    aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers | hl_estimator | rows
     outlier_prob: float = DEFAULT_OUTLIER_PROB
     quantile_side: str = "high"  # which tail a quantile reducer cuts: "low" (min bound) or "high"
 
@@ -93,8 +98,8 @@ class RunningAggregator:
 
 
 class SampleAggregator:
-    """median / mean_no_outliers / median_no_outliers / hl_estimator over a bounded, reproducible sample of
-    per-sample values."""
+    """median / mean_no_outliers / median_no_outliers / hl_estimator / rows over a bounded, reproducible sample
+    of per-sample values."""
 
     BYTES_BUDGET = 16 << 20
 
@@ -126,6 +131,8 @@ class SampleAggregator:
         if not self.rows:
             raise ValueError("no samples were aggregated")
         values = np.stack(self.rows)
+        if self.kind == "rows":
+            return values
         if self.kind == "median":
             return np.median(values, axis=0).astype(np.float32)
         if self.kind == "hl_estimator":
@@ -147,7 +154,30 @@ def hodges_lehmann(values: np.ndarray) -> np.ndarray:
     return np.asarray(estimate, dtype=np.float32).reshape(values.shape[1:])
 
 
+class SampledValues:
+    """Up to VALUES_PER_SAMPLE values of each sample, picked uniformly at random: what the range search scores
+    candidate ranges on. Seeded by the tensor's name and fed in sample order, so runs repeat; memory follows the
+    number of samples fed (the range search feeds a few)."""
+
+    def __init__(self, tensor: str):
+        self.rng = np.random.default_rng(zlib.crc32(tensor.encode()))
+        self.parts: list[np.ndarray] = []
+
+    def update(self, sample: np.ndarray) -> None:
+        flat = np.asarray(sample, dtype=np.float32).reshape(-1)
+        if flat.size > VALUES_PER_SAMPLE:
+            flat = flat[self.rng.integers(0, flat.size, VALUES_PER_SAMPLE)]
+        self.parts.append(flat)
+
+    def result(self) -> np.ndarray:
+        if not self.parts:
+            raise ValueError("no samples were aggregated")
+        return np.concatenate(self.parts)
+
+
 def make_aggregator(stat: TensorStatistic, seed: int = 0):
+    if stat.aggregator == "sampled":
+        return SampledValues(stat.tensor)
     if stat.aggregator in SAMPLE_AGGREGATORS:
         capacity = HL_CAPACITY if stat.aggregator == "hl_estimator" else None
         return SampleAggregator(stat.aggregator, stat.outlier_prob, seed, capacity)

@@ -44,7 +44,9 @@ def aaq_config(tmp_path, **params):
               "engine": {"data_loader": f"{PLUGINS}:ReferenceLoader", "data_loader_args": {"model_path": model},
                          "metric": f"{PLUGINS}:Similarity"},
               "compression": {"algorithms": [{"name": "AccuracyAwareQuantization",
-                                              "params": {"stat_subset_size": 16, **params}}]}}
+                                              # POT's estimators: these tests are about the revert loop
+                                              "params": {"stat_subset_size": 16,
+                                                         "range_estimator": {"preset": "default"}, **params}}]}}
     return write_text(tmp_path / "aaq.yaml", yaml.safe_dump(config))
 
 

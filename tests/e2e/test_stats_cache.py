@@ -50,15 +50,16 @@ def params_of(config):
 def test_a_rerun_skips_collection_and_gives_the_same_model(run_cli, tiny_config, tmp_path, passes):
     config, cache = tiny_config(), tmp_path / "cache"
     first, _ = run(run_cli, config, tmp_path / "a", "--stats-cache", cache)
-    assert len(passes) == 1 and first["statistics_cache"]["reused"] == 0
+    assert len(passes) == 2 and first["statistics_cache"]["reused"] == 0  # the statistics and the range search
     collected = first["statistics_cache"]["collected"]
     second, result = run(run_cli, config, tmp_path / "b", "--stats-cache", cache)
-    assert len(passes) == 1, "the rerun ran a statistics pass"
-    # 6: two activation quantizers' low and high bounds, and the two layers' input means for bias correction
-    assert second["statistics_cache"] == {"directory": str(cache.resolve()), "reused": 6, "collected": 0,
+    assert len(passes) == 2, "the rerun ran a statistics pass"
+    # 12: the activation quantizers' bounds and extremes, the layers' input means for bias correction, and the
+    # values the range search scores its candidates on
+    assert second["statistics_cache"] == {"directory": str(cache.resolve()), "reused": 12, "collected": 0,
                                           "stale": 0, "rejected": 0}
-    assert collected > 6  # the first run also stored what other presets and no ignored scope need
-    assert "statistics cache  6 statistics reused, 0 collected in " in result.stdout
+    assert collected > 12  # the first run also stored what other presets and no ignored scope need
+    assert "statistics cache  12 statistics reused, 0 collected in " in result.stdout
     run(run_cli, config, tmp_path / "c")
     for name in ("m.xml", "m.bin"):
         assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
@@ -73,9 +74,10 @@ def test_a_rerun_skips_collection_and_gives_the_same_model(run_cli, tiny_config,
 def test_changes_that_need_no_new_statistics_skip_collection(run_cli, tiny_config, tmp_path, passes, change):
     config, cache = tiny_config(metric="Similarity"), tmp_path / "cache"
     run(run_cli, config, tmp_path / "a", "--stats-cache", cache)
+    first = len(passes)
     edited(config, change)
     cached, _ = run(run_cli, config, tmp_path / "b", "--stats-cache", cache)
-    assert len(passes) == 1 and cached["statistics_cache"]["collected"] == 0
+    assert len(passes) == first and cached["statistics_cache"]["collected"] == 0
     run(run_cli, config, tmp_path / "c")
     for name in ("m.xml", "m.bin"):
         assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
@@ -84,10 +86,11 @@ def test_changes_that_need_no_new_statistics_skip_collection(run_cli, tiny_confi
 def test_other_data_at_the_same_indices_is_stale_and_recollected(run_cli, tiny_config, tmp_path, passes):
     config, cache = tiny_config(), tmp_path / "cache"
     run(run_cli, config, tmp_path / "a", "--stats-cache", cache)
+    first = len(passes)
     edited(config, lambda c: c["engine"]["data_loader_args"].update(seed=7))
     report, _ = run(run_cli, config, tmp_path / "b", "--stats-cache", cache)
-    assert len(passes) == 2
-    assert report["statistics_cache"]["stale"] == 6 and report["statistics_cache"]["reused"] == 0
+    assert len(passes) == 2 * first
+    assert report["statistics_cache"]["stale"] == 12 and report["statistics_cache"]["reused"] == 0
     run(run_cli, config, tmp_path / "c")
     assert (tmp_path / "b" / "m.bin").read_bytes() == (tmp_path / "c" / "m.bin").read_bytes()
 
@@ -95,24 +98,26 @@ def test_other_data_at_the_same_indices_is_stale_and_recollected(run_cli, tiny_c
 def test_another_model_gets_its_own_entries(run_cli, tiny_config, tmp_path, passes):
     config, cache = tiny_config(), tmp_path / "cache"
     run(run_cli, config, tmp_path / "a", "--stats-cache", cache)
+    first = len(passes)
     models.save(models.conv_relu(seed=1), tmp_path / "model.xml")
     report, _ = run(run_cli, config, tmp_path / "b", "--stats-cache", cache)
-    assert len(passes) == 2 and report["statistics_cache"]["reused"] == 0
+    assert len(passes) == 2 * first and report["statistics_cache"]["reused"] == 0
 
 
 def test_corrupt_and_foreign_entries_are_never_trusted(run_cli, tiny_config, tmp_path, passes):
     config, cache = tiny_config(), tmp_path / "cache"
     run(run_cli, config, tmp_path / "a", "--stats-cache", cache)
+    first = len(passes)
     entries = sorted(cache.glob("*.npz"))
     contents = [path.read_bytes() for path in entries]
     for i, path in enumerate(entries):  # truncated, or another entry's content under this name
         path.write_bytes(contents[i][:40] if i % 2 else contents[(i + 1) % len(entries)])
     report, result = run(run_cli, config, tmp_path / "b", "--stats-cache", cache)
-    assert len(passes) == 2 and report["statistics_cache"]["reused"] == 0
+    assert len(passes) == 2 * first and report["statistics_cache"]["reused"] == 0
     assert report["statistics_cache"]["rejected"] >= 1
     assert "is unreadable" in result.stderr or "holds another entry" in result.stderr
     again, _ = run(run_cli, config, tmp_path / "c", "--stats-cache", cache)
-    assert len(passes) == 2 and again["statistics_cache"]["reused"] == 6
+    assert len(passes) == 2 * first and again["statistics_cache"]["reused"] == 12
     run(run_cli, config, tmp_path / "d")
     assert (tmp_path / "b" / "m.bin").read_bytes() == (tmp_path / "d" / "m.bin").read_bytes()
 
@@ -120,10 +125,11 @@ def test_corrupt_and_foreign_entries_are_never_trusted(run_cli, tiny_config, tmp
 def test_the_config_key_names_the_folder_relative_to_the_config(run_cli, tiny_config, tmp_path, passes):
     config = tiny_config(compression={"stats_cache": "cache"})
     run(run_cli, config, tmp_path / "a")
+    first = len(passes)
     report, _ = run(run_cli, config, tmp_path / "b")
     assert report["statistics_cache"]["directory"] == str(tmp_path / "cache")
     assert report["config"]["compression"]["stats_cache"] == str(tmp_path / "cache")
-    assert len(passes) == 1
+    assert len(passes) == first
 
 
 def test_concurrent_runs_share_one_folder(tiny_config, tmp_path):

@@ -17,13 +17,14 @@ from ..conftest import REPO, ListLoader
 
 GOLDEN = REPO / "tests" / "data" / "golden" / "ranges.json"
 DIGITS = REPO / "samples" / "digits"
+POT = {"range_estimator": {"preset": "default"}}  # POT's estimators: the range math these references pin down
 CASES = {  # name -> (model builder or None for digits, DefaultQuantization params)
-    "digits_performance": (None, {"preset": "performance", "stat_subset_size": 300}),
+    "digits_performance": (None, {"preset": "performance", "stat_subset_size": 300, **POT}),
     "digits_mixed_quantile": (None, {"preset": "mixed", "stat_subset_size": 100,
                                      "range_estimator": {"preset": "quantile"}}),
-    "residual": (models.residual, {"preset": "performance"}),
-    "concat_branches": (models.concat_branches, {"preset": "mixed"}),
-    "attention_transformer": (models.attention, {"preset": "mixed", "model_type": "transformer"}),
+    "residual": (models.residual, {"preset": "performance", **POT}),
+    "concat_branches": (models.concat_branches, {"preset": "mixed", **POT}),
+    "attention_transformer": (models.attention, {"preset": "mixed", "model_type": "transformer", **POT}),
 }
 
 

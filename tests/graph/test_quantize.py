@@ -73,14 +73,16 @@ def test_input_range_follows_preset(preset, expected):
 
 def test_range_estimator_overrides_apply():
     samples = [np.full((1, 3, 8, 8), v, np.float32) for v in (1.0, 2.0, 3.0, 10.0)]
-    default = quantize(models.conv_relu(), samples, compress=False)
+    pot = quantize(models.conv_relu(), samples, compress=False, range_estimator={"preset": "default"})
     maximum = quantize(models.conv_relu(), samples, compress=False,
                        activations={"range_estimator": {"max": {"aggregator": "max"}}})
     clipped = quantize(models.conv_relu(), samples, compress=False,
                        range_estimator={"max": {"aggregator": "max", "clipping_value": 5.0}})
+    searched = quantize(models.conv_relu(), samples, compress=False)
     high = {label: float(fq_range(fake_quantizes(m)["image/fq_output_0"])[1])
-            for label, m in (("default", default), ("max", maximum), ("clipped", clipped))}
-    assert high == pytest.approx({"default": 4.0, "max": 10.0, "clipped": 5.0})  # mean of per-sample maxima is 4
+            for label, m in (("pot", pot), ("max", maximum), ("clipped", clipped), ("searched", searched))}
+    # POT's default: the mean of the per-sample maxima, 4; the search keeps the sample of 10s unclipped
+    assert high == pytest.approx({"pot": 4.0, "max": 10.0, "clipped": 5.0, "searched": 10.0})
 
 
 @pytest.mark.parametrize("fix,doubled", [("first_layer", {"conv1"}), ("all", {"conv1", "conv2"}), ("no", set())])
@@ -160,3 +162,41 @@ def test_two_input_model_takes_dicts_by_input_name():
     quantized = quantize(model, samples)
     assert in_int8(operation_precisions(quantized)) == {"conv"}
     assert relative_error(infer(model, samples[0]), infer(quantized, samples[0])) < 0.1
+
+
+@pytest.mark.int8
+def test_shape_arithmetic_before_a_bias_is_folded_so_the_bias_add_is_not_quantized():
+    model = models.exported_conv_bias()
+    quantized = quantize(model, models.random_inputs(model, 8))
+    readers = {reader.get_node().get_friendly_name() for fq in fake_quantizes(quantized).values()
+               for reader in fq.output(0).get_target_inputs()}
+    assert {"conv1", "conv2"} <= readers and not {"conv1/bias", "conv2/bias"} & readers
+    assert in_int8(operation_precisions(quantized)) == {"conv1", "conv2"}
+
+
+@pytest.mark.int8
+def test_a_tensor_read_only_by_a_depthwise_convolution_gets_a_range_per_channel():
+    model = models.depthwise_block()
+    quantized = quantize(model, models.random_inputs(model, 8))
+    low, high = fq_range(fake_quantizes(quantized)["conv1/relu/fq_output_0"])
+    assert high.shape == (1, 8, 1, 1) and len(set(high.ravel().tolist())) == 8  # POT's q8_a_ch, as NNCF
+    assert fq_range(fake_quantizes(quantized)["dw/relu/fq_output_0"])[1].size == 1  # read by a plain conv
+    assert in_int8(operation_precisions(quantized)) == {"conv1", "dw", "project"}
+
+
+def test_activation_ranges_are_chosen_by_error_unless_pots_estimators_are_asked_for():
+    model = models.residual()
+    samples = models.random_inputs(model, 16)
+    default = quantize_sections(model, samples)
+    pot = quantize_sections(model, samples, range_estimator={"preset": "default"})
+    searched = [q for q in default if q["kind"] == "activations"]
+    assert searched and all(q["range_search"]["chosen"] in q["range_search"]["errors"] for q in searched)
+    assert all(min(q["range_search"]["errors"].values()) == q["range_search"]["errors"][q["range_search"]["chosen"]]
+               for q in searched)
+    assert not any("range_search" in q for q in pot)
+
+
+def quantize_sections(model, samples, **params):
+    pipeline = create_pipeline([{"name": "DefaultQuantization", "params": params}], IEEngine({}, ListLoader(samples)))
+    sections = pipeline.run(CompressionModel(model, "m")).report_sections
+    return next(s for s in sections if s["algorithm"] == "MinMaxQuantization")["quantizers"]

@@ -96,3 +96,39 @@ def test_smooth_quant_as_its_own_algorithm_before_minmax():
 def test_smooth_quant_after_quantization_is_refused():
     with pytest.raises(ConfigError, match="SmoothQuant changes FP32 weights: list it before"):
         create_pipeline([{"name": "MinMaxQuantization"}, {"name": "SmoothQuant"}], IEEngine({}, ListLoader([])))
+
+
+def fake_quantize_ranges(model) -> dict[str, np.ndarray]:
+    from potcli.graph.queries import constant_value
+    return {node.get_friendly_name(): np.concatenate([constant_value(node.input_value(i)).ravel() for i in (1, 2)])
+            for node in model.get_ordered_ops() if node.get_type_name() == "FakeQuantize"}
+
+
+def count_passes(monkeypatch) -> list:
+    from potcli.algorithms import default_quantization as module
+    passes, original = [], module.gather_statistics
+    monkeypatch.setattr(module, "gather_statistics", lambda *a, **k: passes.append(1) or original(*a, **k))
+    return passes
+
+
+@pytest.mark.parametrize("estimator, passes_expected", [("default", 1), ("quantile", 2)])
+def test_smoothed_ranges_come_from_the_smoothing_pass_and_equal_a_pass_over_the_smoothed_model(
+        monkeypatch, estimator, passes_expected):
+    """SmoothQuant's statistic and the quantizers' are collected in one pass, those of the smoothed activations
+    derived from the unsmoothed ones; what cannot be derived (quantiles) takes a pass over the smoothed model.
+    Either way the ranges are those of SmoothQuant run first with its own pass."""
+    model = models.transformer_block(outlier=100.0)
+    samples = models.random_inputs(model, 16)
+    passes = count_passes(monkeypatch)
+    fused = quantize(model, samples, range_estimator={"preset": estimator})
+    assert len(passes) == passes_expected
+    pipeline = create_pipeline([{"name": "SmoothQuant"},
+                                {"name": "DefaultQuantization",
+                                 "params": {"smooth_quant": False, "range_estimator": {"preset": estimator}}}],
+                               IEEngine({}, ListLoader(samples)))
+    separate = fake_quantize_ranges(pipeline.run(CompressionModel(model, "m")).model)
+    assert {"ln/smooth_quant/fq_output_0", "context/smooth_quant/fq_output_0"} <= separate.keys()
+    ranges = fake_quantize_ranges(fused.model)
+    assert ranges.keys() == separate.keys()
+    for name, values in ranges.items():
+        np.testing.assert_allclose(values, separate[name], rtol=1e-5, atol=1e-7, err_msg=name)

@@ -23,9 +23,11 @@ ALLOWED = {
     "graph": {"errors", "config", "rules", "statistics"},
     "engine": {"errors", "data", "graph", "statistics", "progress"},
     "output": {"errors", "version"},
+    "cluster": {"errors", "data", "engine", "progress", "version"},
     "algorithms": {"errors", "config", "rules", "statistics", "data", "graph", "engine", "output", "progress",
                    "version"},
-    "pipeline": {"errors", "config", "data", "graph", "engine", "output", "algorithms", "progress"},
+    "pipeline": {"errors", "config", "data", "graph", "engine", "output", "algorithms", "progress",
+                 "cluster"},  # imported only when a run asks for a cluster
     "pot": {"errors", "config", "pipeline", "data.contracts"},
     "starter": {"errors", "config", "data", "graph"},
     "cli": {"errors", "config", "pipeline", "output", "version", "progress", "starter", "data.plugins"},
@@ -101,6 +103,24 @@ def test_range_math_and_config_load_without_openvino():
             "print('openvino' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_run_without_workers_imports_no_cluster_engine(tmp_path):
+    """potq run and eval without --workers / --cluster import neither Dask nor potcli.cluster (base install)."""
+    code = ("import sys; from potcli.cli import main; "
+            f"codes = [main(['run', {str(REPO / 'samples/digits/config.yaml')!r}, '-o', {str(tmp_path)!r}]), "
+            f"main(['eval', {str(REPO / 'samples/digits/test.yaml')!r}])]; "
+            "print(codes, sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'ray') "
+            "or m.startswith('potcli.cluster')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[0, 0] []", result
+
+
+def test_the_base_install_does_not_depend_on_the_cluster_engine():
+    import tomllib
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.split(">")[0].split("=")[0] in ("dask", "distributed", "ray")]
+    assert any(d.startswith("distributed") for d in project["optional-dependencies"]["cluster"])
 
 
 def test_every_package_ships_in_the_wheel():

@@ -56,7 +56,7 @@ def test_a_failing_handler_does_not_deadlock_the_queue(tmp_path):
 
 @pytest.mark.parametrize("total,requests,batches", [(8, 2, [4, 4]), (5, 2, [3, 2]), (300, 2, [64, 64, 64, 64, 44])])
 def test_batches_leave_no_request_idle_and_samples_come_back_in_order(monkeypatch, total, requests, batches):
-    from potcli.engine.batching import prepare, run_prepared
+    from potcli.engine.batching import compile_per_sample, run_compiled_per_sample
     engine = Engine()
     sizes = []
     run = engine.run
@@ -65,7 +65,8 @@ def test_batches_leave_no_request_idle_and_samples_come_back_in_order(monkeypatc
         *args, **kwargs))
     sample = models.random_inputs(models.conv_relu(), 1)[0]
     seen = []
-    run_prepared(engine, prepare(engine, models.conv_relu(), "model"), ((i, {"image": sample}) for i in range(total)),
-                 lambda index, outputs: seen.append((index, outputs[0].shape)), requests, "test", total)
+    run_compiled_per_sample(engine, compile_per_sample(engine, models.conv_relu(), "model"),
+                            ((i, {"image": sample}) for i in range(total)),
+                            lambda index, outputs: seen.append((index, outputs[0].shape)), requests, "test", total)
     assert sizes == batches
     assert seen == [(i, (1, 4, 8, 8)) for i in range(total)]

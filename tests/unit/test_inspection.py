@@ -68,3 +68,12 @@ def test_a_prefix_that_is_not_a_transformation_suffix_does_not_match():
     ({"avx2", "avx_vnni"}, "AVX2_VNNI"), (set(), "SSE41")])
 def test_isa_level_from_cpu_flags(flags, level):
     assert isa_level(flags) == level
+
+
+def test_a_convolution_the_plugin_renamed_is_found_through_what_reads_its_output():
+    # a batch norm folded into the convolution: the runtime layer carries the Multiply's name, not "conv"
+    table = rows(("Convolution", "u8", "Multiply_17,bn,conv/relu,conv/relu/fq_output_0"),
+                 ("Convolution", "u8", "next_conv"))
+    found = operation_precisions(["conv"], table, {"conv": ("conv/bias", "bn", "conv/relu")})
+    assert found["conv"]["runtime_layer"] == "layer0" and found["conv"]["precision"] == "u8"
+    assert operation_precisions(["conv"], table)["conv"]["precision"] is None  # without followers: not found

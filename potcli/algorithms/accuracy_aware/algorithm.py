@@ -13,17 +13,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-
 from ...config.params import AlgorithmParams
 from ...data.metric_calls import has_per_sample_values, metric_directions, require_names
 from ...data.samples import CachedLoader, dataset_length, sample_indices
 from ...engine.evaluation import Evaluation, evaluate
 from ...rules import device_rules
 from ..context import QuantizationState, RunContext
-from ..default_quantization import (finish_default_quantization, plan_default_quantization, prefetch_statistics,
-                                    prepare_model)
-from ..minmax.algorithm import prepare_quantization
-from ..sampling import gather_statistics
+from ..default_quantization import finish_default_quantization, prepare_and_collect
 from .groups import QuantizerGroup, Reverter, quantizer_groups
 from .racing import Standing
 from .ranker import Ranker, Reference
@@ -101,18 +97,11 @@ class _AccuracyAwareRun:
 
     def execute(self, state: QuantizationState) -> QuantizationState:
         started = time.perf_counter()
-        state, setup = prepare_model(state, self.params, self.ctx)
-        setups = {key: setup if key == "default" else prepare_quantization(state, variant)
-                  for key, variant in self._variants().items()}
-        plans = {key: plan_default_quantization(state, setups[key], variant)
-                 for key, variant in self._variants().items()}
-        stats = set().union(*(plan.statistics() for plan in plans.values()))
-        shapes = [tensor for plan in plans.values() for tensor in plan.bias.shapes()]
-        collected = gather_statistics(state.model, stats, self.params.sampling, self.ctx, record_shapes=shapes,
-                                      prefetch=prefetch_statistics(state, self.params, self.ctx))
+        prepared = prepare_and_collect(state, self._variants(), self.ctx)
+        state, plans, collected, samples = prepared.state, prepared.plans, prepared.collected, prepared.samples
 
         def quantize(key):
-            return finish_default_quantization(state, plans[key], collected, self.ctx)
+            return finish_default_quantization(state, plans[key], collected, self.ctx, samples)
 
         best = self._measure(quantize("default"), "DefaultQuantization")
         initial = best

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import openvino as ov
 
-from ...engine.batching import Prepared, prepare
+from ...engine.batching import PerSampleModel, compile_per_sample
 from ...engine.inference import Engine
 from ...errors import ModelError, first_line
 from .groups import QuantizerGroup
@@ -43,10 +43,10 @@ class Speed:
     def round_seconds(self, compiles: int, samples: int) -> float:
         return compiles * self.compile_seconds + samples * self.sample_seconds
 
-    def timed_scores(self, scorer: SampleScorer, prepared: Prepared, indices: Sequence[int],
+    def timed_scores(self, scorer: SampleScorer, compiled: PerSampleModel, indices: Sequence[int],
                      flags: dict | None = None) -> np.ndarray:
         started = time.perf_counter()
-        scores = scorer.scores(prepared, indices, flags)
+        scores = scorer.scores(compiled, indices, flags)
         self.sample_seconds = (time.perf_counter() - started) / max(len(indices), 1)
         return scores
 
@@ -57,18 +57,18 @@ class Switchable:
     def __init__(self, engine: Engine, model: ov.Model, groups: Sequence[QuantizerGroup], biases: dict, agnostic):
         self.engine, self.model, self.groups, self.biases, self.agnostic = engine, model, list(groups), biases, agnostic
         self.position = {group: i for i, group in enumerate(self.groups)}
-        self.prepared: Prepared | None = None
+        self.compiled: PerSampleModel | None = None
         self.speed = Speed()
         self.usable = True  # False once it is known not to compute what the CPU runs, or not to build
 
     def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
-        return int(self.prepared is None)
+        return int(self.compiled is None)
 
     def build(self) -> None:
         """Compile the switchable model (``usable`` False if OpenVINO cannot build it for this model)."""
         started = time.perf_counter()
         try:
-            self.prepared = prepare(self.engine, switchable_model(self.model, self.groups, self.biases,
+            self.compiled = compile_per_sample(self.engine, switchable_model(self.model, self.groups, self.biases,
                                                                   self.agnostic), "switchable model for ranking")
         except (RuntimeError, ModelError) as e:  # an operation the node factory cannot copy, or not compile
             log.debug("no switchable model for ranking: %s", first_line(e))
@@ -80,7 +80,7 @@ class Switchable:
         results = []
         for candidate in candidates:
             flags = keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
-            results.append(self.speed.timed_scores(scorer, self.prepared, indices, flags))
+            results.append(self.speed.timed_scores(scorer, self.compiled, indices, flags))
             meter.update(1)
         return results
 
@@ -94,7 +94,7 @@ class Compiled:
         self.engine, self.model, self.reverted, self.speed = engine, model, reverted, speed
         weights = sum(node.get_byte_size() for node in model.get_ordered_ops() if node.get_type_name() == "Constant")
         self.keep = max(1, KEEP_BYTES // max(weights, 1))  # compiled candidates kept between rounds
-        self.kept: dict[Hashable, Prepared] = {}
+        self.kept: dict[Hashable, PerSampleModel] = {}
 
     def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
         return sum(1 for candidate in candidates if candidate not in self.kept)
@@ -103,22 +103,22 @@ class Compiled:
         self.kept = {c: p for c, p in self.kept.items() if c in candidates}  # the others are out of the race
         results = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="potq-compile") as background:
-            upcoming = background.submit(self._prepared, candidates[0])
+            upcoming = background.submit(self._compiled, candidates[0])
             for candidate, following in zip(candidates, [*candidates[1:], _LAST], strict=True):
-                prepared = upcoming.result()
+                compiled = upcoming.result()
                 if following is not _LAST:  # compiles while this one is measured
-                    upcoming = background.submit(self._prepared, following)
-                results.append(self.speed.timed_scores(scorer, prepared, indices))
+                    upcoming = background.submit(self._compiled, following)
+                results.append(self.speed.timed_scores(scorer, compiled, indices))
                 meter.update(1)
                 if candidate is BASE or len(self.kept) < self.keep:
-                    self.kept[candidate] = prepared
+                    self.kept[candidate] = compiled
         return results
 
-    def _prepared(self, candidate: Hashable) -> Prepared:
+    def _compiled(self, candidate: Hashable) -> PerSampleModel:
         if candidate in self.kept:
             return self.kept[candidate]
         started = time.perf_counter()
         model = self.model if candidate is BASE else self.reverted(self.model, candidate)
-        prepared = prepare(self.engine, model, "reverted model for ranking")
+        compiled = compile_per_sample(self.engine, model, "reverted model for ranking")
         self.speed.compile_seconds = time.perf_counter() - started
-        return prepared
+        return compiled

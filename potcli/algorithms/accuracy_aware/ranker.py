@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import openvino as ov
 
-from ...engine.batching import RunCost, prepare
+from ...engine.batching import RunCost, compile_per_sample
 from ...progress import progress
 from ..context import RunContext
 from .candidates import Compiled, Speed, Switchable
@@ -41,7 +41,7 @@ class Ranker:
         self.scorer = SampleScorer(ctx, fp32_model, indices, by_metric, target)
         if not by_metric:
             self.scorer.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
-                else self.scorer.outputs(prepare(ctx.engine, fp32_model, "FP32 model for ranking"), indices)
+                else self.scorer.outputs(compile_per_sample(ctx.engine, fp32_model, "FP32 model for ranking"), indices)
         self.log: list[dict] = []  # one entry per ranking
 
     def score_model(self, model: ov.Model, metric_name: str) -> float:
@@ -66,7 +66,7 @@ class Ranker:
             with progress(f"Ranking {len(candidates) - 1} groups on samples {positions.start + 1}-{positions.stop}",
                           len(candidates), "candidate") as meter:
                 probe = None
-                if switchable.usable and switchable.prepared is None:
+                if switchable.usable and switchable.compiled is None:
                     switchable.build()
                 if switchable.usable and not switchable.speed.known():  # its speed and fidelity show on the base
                     probe = switchable.measure(self.scorer, candidates[:1], indices, meter)

@@ -14,7 +14,7 @@ import openvino as ov
 
 from ...data.metric_calls import postprocessed, reset, sample_values, update
 from ...data.samples import Sample, input_specs, output_names, prepared_sample
-from ...engine.batching import Prepared, prepare, run_prepared
+from ...engine.batching import PerSampleModel, compile_per_sample, run_compiled_per_sample
 from ..context import RunContext
 
 
@@ -37,25 +37,26 @@ class SampleScorer:
         self.metric_name = None  # the metric being ranked (by_metric)
         self.inferences = 0
 
-    def scores(self, prepared: Prepared, indices: Sequence[int], flags: dict | None = None) -> np.ndarray:
-        """The score of each of ``indices`` on ``prepared`` (extra inputs ``flags`` with every sample)."""
+    def scores(self, compiled: PerSampleModel, indices: Sequence[int], flags: dict | None = None) -> np.ndarray:
+        """The score of each of ``indices`` on ``compiled`` (extra inputs ``flags`` with every sample)."""
         values: list[float] = []
         if self.by_metric:
             reset(self.ctx.metric)
-        run_prepared(self.ctx.engine, prepared, ((i, {**self.samples[i].inputs, **(flags or {})}) for i in indices),
-                     lambda index, outputs: values.append(self._score(index, outputs)), self.ctx.eval_requests,
-                     "Ranking", len(indices), shown=False)
+        samples = ((i, {**self.samples[i].inputs, **(flags or {})}) for i in indices)
+        run_compiled_per_sample(self.ctx.engine, compiled, samples,
+                                lambda index, outputs: values.append(self._score(index, outputs)),
+                                self.ctx.eval_requests, "Ranking", len(indices), shown=False)
         self.inferences += len(indices)
         return np.asarray(values, dtype=np.float64)
 
     def model_scores(self, model: ov.Model, indices: Sequence[int]) -> np.ndarray:
-        return self.scores(prepare(self.ctx.engine, model, "model for ranking"), indices)
+        return self.scores(compile_per_sample(self.ctx.engine, model, "model for ranking"), indices)
 
-    def outputs(self, prepared: Prepared, indices: Sequence[int]) -> dict[int, list[np.ndarray]]:
+    def outputs(self, compiled: PerSampleModel, indices: Sequence[int]) -> dict[int, list[np.ndarray]]:
         """Raw outputs of ``indices`` (the FP32 reference when no evaluation kept it)."""
         kept = {}
-        run_prepared(self.ctx.engine, prepared, ((i, self.samples[i].inputs) for i in indices), kept.__setitem__,
-                     self.ctx.eval_requests, "FP32 outputs for ranking", len(indices))
+        run_compiled_per_sample(self.ctx.engine, compiled, ((i, self.samples[i].inputs) for i in indices),
+                                kept.__setitem__, self.ctx.eval_requests, "FP32 outputs for ranking", len(indices))
         return kept
 
     def _score(self, index: int, outputs: list[np.ndarray]) -> float:

@@ -3,7 +3,7 @@ from ...config.params import AlgorithmParams
 from ...errors import ModelError
 from ...graph.transform import insert_fake_quantize
 from ..context import QuantizationState, RunContext
-from ..sampling import cache_prefetch, gather_statistics
+from ..sampling import cache_prefetch, gather_statistics, search_samples
 from .quantizer_params import compute_params, quantizer_report
 from .setup import MinMaxSetup, prepare_minmax
 
@@ -12,7 +12,8 @@ def run_minmax(state: QuantizationState, params: AlgorithmParams, ctx: RunContex
     setup = prepare_quantization(state, params)
     prefetch = cache_prefetch(params, ctx, lambda variant: (prepare_quantization(state, variant).statistics(), ()))
     collected = gather_statistics(state.model, setup.statistics(), params.sampling, ctx, prefetch=prefetch)
-    return quantized_state(state, setup, collected, params, ctx)
+    samples = search_samples(state.model, setup.searched_tensors(), params.sampling, ctx)
+    return quantized_state(state, setup, collected, params, ctx, samples)
 
 
 def prepare_quantization(state: QuantizationState, params: AlgorithmParams) -> MinMaxSetup:
@@ -25,12 +26,13 @@ def prepare_quantization(state: QuantizationState, params: AlgorithmParams) -> M
 
 
 def quantized_state(state: QuantizationState, setup: MinMaxSetup, collected, params: AlgorithmParams,
-                    ctx: RunContext) -> QuantizationState:
+                    ctx: RunContext, samples: dict | None = None) -> QuantizationState:
+    """``state`` with FakeQuantize inserted; ``samples``: tensor values for the range search, where it is on."""
     with ctx.timed("ranges"):
-        fq_params = compute_params(state.model, setup, collected)
+        fq_params, choices = compute_params(state.model, setup, collected, samples)
         model = insert_fake_quantize(state.model, setup.plan, fq_params)
     ctx.dump(model, "quantized")
     section = {"algorithm": "MinMaxQuantization", "preset": params.quantization.effective_preset(setup.transformer),
                "model_type": "transformer" if setup.transformer else None, "model_type_reason": setup.model_type_reason,
-               "samples": collected.samples, "quantizers": quantizer_report(setup, fq_params)}
+               "samples": collected.samples, "quantizers": quantizer_report(setup, fq_params, choices)}
     return state.with_section(section, fp32=state.model, model=model, plan=setup.plan, params=fq_params)

@@ -6,23 +6,38 @@ from ...config.presets import BoundEstimator, QuantizerSettings
 from ...engine.collector import CollectedStatistics
 from ...graph.placement import ActivationQuantizer, QuantizationPlan, WeightQuantizer
 from ...graph.queries import constant_value, nodes_by_name
+from ...statistics.range_search import Grid, best_range, range_candidates
 from ...statistics.ranges import FQParams, asymmetric_params, half_range_weights, symmetric_params
 from ...statistics.streaming import TensorStatistic, reduce_tensor
 from .setup import MinMaxSetup
 
 
-def compute_params(model: ov.Model, setup: MinMaxSetup, collected: CollectedStatistics) -> dict[str, FQParams]:
-    """FakeQuantize parameters of every quantizer: activations from statistics, weights from their values."""
-    bounds = {}
+def compute_params(model: ov.Model, setup: MinMaxSetup, collected: CollectedStatistics,
+                   samples: dict[str, np.ndarray] | None = None) -> tuple[dict[str, FQParams], dict[str, dict]]:
+    """FakeQuantize parameters of every quantizer: activations from statistics (chosen by error among candidates
+    where the range estimator is ``auto``, from ``samples``: values of each searched tensor), weights from their
+    values. Also returns, per searched quantizer group, the range chosen and every candidate's error."""
+    bounds, extremes = {}, {}
     for quantizer in setup.plan.activations:
         settings = setup.activations[quantizer.name]
         low_stat, high_stat = setup.bounds[quantizer.name]
         bounds[quantizer.name] = (_bound_value(collected, low_stat, settings.min, True),
                                   _bound_value(collected, high_stat, settings.max, False))
-    params = {}
-    for members in _groups(setup.plan).values():
-        low = np.min([np.min(bounds[q.name][0]) for q in members]) if len(members) > 1 else bounds[members[0].name][0]
-        high = np.max([np.max(bounds[q.name][1]) for q in members]) if len(members) > 1 else bounds[members[0].name][1]
+        if quantizer.name in setup.extremes:
+            low_stat, high_stat = setup.extremes[quantizer.name]
+            extremes[quantizer.name] = (_bound_value(collected, low_stat, settings.min, True),
+                                        _bound_value(collected, high_stat, settings.max, False))
+    params, choices = {}, {}
+    for group, members in _groups(setup.plan).items():
+        low, high = _joint(bounds, members)
+        settings = setup.activations[members[0].name]
+        if samples is not None and all(q.name in extremes for q in members):
+            values = np.concatenate([samples[q.source] for q in members])
+            grid = Grid(settings.mode == "symmetric", settings.level_low, settings.level_high)
+            chosen, errors = best_range(values, range_candidates((float(low), float(high)),
+                                                                 tuple(map(float, _joint(extremes, members)))), grid)
+            low, high = np.float64(chosen.low), np.float64(chosen.high)
+            choices[group] = {"chosen": chosen.label, "errors": errors}
         for quantizer in members:
             params[quantizer.name] = _activation_params(low, high, setup.activations[quantizer.name],
                                                         setup.ranks[quantizer.name])
@@ -30,7 +45,15 @@ def compute_params(model: ov.Model, setup: MinMaxSetup, collected: CollectedStat
     for quantizer in setup.plan.weights:
         params[quantizer.name] = _weight_params(nodes[quantizer.node], quantizer, setup.weights[quantizer.name],
                                                 quantizer.name in setup.half_range)
-    return params
+    return params, choices
+
+
+def _joint(bounds: dict[str, tuple], members: list[ActivationQuantizer]) -> tuple:
+    """One range for a unified-scale group: the lowest low and the highest high of its members."""
+    if len(members) == 1:
+        return bounds[members[0].name]
+    return (np.min([np.min(bounds[q.name][0]) for q in members]),
+            np.max([np.max(bounds[q.name][1]) for q in members]))
 
 
 def _groups(plan: QuantizationPlan) -> dict[str, list[ActivationQuantizer]]:
@@ -83,15 +106,17 @@ def _weight_statistic(weights: np.ndarray, bound: BoundEstimator, axes: tuple[in
     return -value if is_min and bound.type in ("abs_max", "abs_quantile") else value
 
 
-def quantizer_report(setup: MinMaxSetup, params: dict[str, FQParams]) -> list[dict]:
-    """One entry per FakeQuantize: where it is, its grid and its range."""
+def quantizer_report(setup: MinMaxSetup, params: dict[str, FQParams], choices: dict[str, dict]) -> list[dict]:
+    """One entry per FakeQuantize: where it is, its grid and its range (and, for a range chosen by error, the
+    candidate chosen and every candidate's error)."""
     rows = []
     for quantizer in setup.plan.activations:
         settings = setup.activations[quantizer.name]
         rows.append({"name": quantizer.name, "kind": "activations", "tensor": quantizer.source,
                      "consumers": [f"{node}:{port}" for node, port in quantizer.consumers],
                      **_settings_report(settings, params[quantizer.name]),
-                     **({"unified_with": quantizer.group} if quantizer.group != quantizer.name else {})})
+                     **({"unified_with": quantizer.group} if quantizer.group != quantizer.name else {}),
+                     **({"range_search": choices[quantizer.group]} if quantizer.group in choices else {})})
     for quantizer in setup.plan.weights:
         settings = setup.weights[quantizer.name]
         rows.append({"name": quantizer.name, "kind": "weights", "node": quantizer.node, "port": quantizer.port,

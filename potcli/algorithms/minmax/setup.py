@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 import openvino as ov
 
 from ...config.params import QuantizationParams
-from ...config.presets import BoundEstimator, QuantizerSettings, with_mode
+from ...config.presets import BoundEstimator, QuantizerSettings, with_granularity, with_mode
 from ...errors import ParamError
 from ...graph.patterns import transformer_evidence
 from ...graph.placement import ActivationQuantizer, QuantizationPlan, plan_quantization
@@ -27,9 +27,14 @@ class MinMaxSetup:
     bounds: dict[str, tuple[TensorStatistic, TensorStatistic]]  # activation quantizer -> (low, high) statistic
     transformer: bool  # transformer handling (model_type, or attention blocks found with model_type auto)
     model_type_reason: str  # why
+    extremes: dict[str, tuple[TensorStatistic, TensorStatistic]]  # quantizers whose range is chosen by error
 
     def statistics(self) -> set[TensorStatistic]:
-        return {stat for pair in self.bounds.values() for stat in pair}
+        return {stat for pairs in (self.bounds, self.extremes) for pair in pairs.values() for stat in pair}
+
+    def searched_tensors(self) -> list[str]:
+        """Tensors whose values the range search needs (``range_estimator: {preset: auto}``)."""
+        return sorted({q.source for q in self.plan.activations if q.name in self.extremes})
 
 
 def prepare_minmax(model: ov.Model, params: QuantizationParams) -> MinMaxSetup:
@@ -42,13 +47,17 @@ def prepare_minmax(model: ov.Model, params: QuantizationParams) -> MinMaxSetup:
     tensors = tensors_by_name(model)
     ranks = {q.name: tensors[q.source].get_partial_shape().rank.get_length() for q in plan.activations}
     base = params.transformer_activations if transformer else params.activations
-    activations = _activation_settings(plan, base, nodes_by_name(model), transformer)
+    activations = _activation_settings(plan, base, nodes_by_name(model), transformer,
+                                       device_rules(params.target_device).get("depthwise_activations"))
     bounds = {q.name: (_statistic(q, activations[q.name], activations[q.name].min, "low", ranks[q.name]),
                        _statistic(q, activations[q.name], activations[q.name].max, "high", ranks[q.name]))
               for q in plan.activations}
     weights = {w.name: params.weights for w in plan.weights}
     half_range = _half_range_quantizers(plan, params)
-    return MinMaxSetup(plan, activations, weights, frozenset(half_range), ranks, bounds, transformer, reason)
+    extremes = {q.name: _extreme_statistics(q, activations[q.name]) for q in plan.activations
+                if activations[q.name].select_by_error and activations[q.name].granularity == "pertensor"}
+    return MinMaxSetup(plan, activations, weights, frozenset(half_range), ranks, bounds, transformer, reason,
+                       extremes)
 
 
 def model_family(model: ov.Model, model_type: str | None) -> tuple[bool, str]:
@@ -75,10 +84,11 @@ def _transformer_ignored_types(rules: dict, target_device: str) -> tuple[str, ..
     return tuple(t for t in rules["transformer"]["ignored_types"] if t not in keep)
 
 
-def _activation_settings(plan: QuantizationPlan, base: QuantizerSettings, nodes: dict,
-                         transformer: bool) -> dict[str, QuantizerSettings]:
+def _activation_settings(plan: QuantizationPlan, base: QuantizerSettings, nodes: dict, transformer: bool,
+                         depthwise_granularity: str | None) -> dict[str, QuantizerSettings]:
     """Per-quantizer settings: the preset's, made symmetric where a consumer needs it (and, for transformers,
-    both inputs of a MatMul of two activations, as POT did); quantizers of one group share one."""
+    both inputs of a MatMul of two activations, as POT did), per channel where only depthwise convolutions read
+    the tensor (as POT's and NNCF's CPU rules have it); quantizers of one group share one."""
     symmetric_groups = set()
     for quantizer in plan.activations:
         if quantizer.force_symmetric or (transformer and any(_multiplies_activations(nodes[node])
@@ -90,8 +100,19 @@ def _activation_settings(plan: QuantizationPlan, base: QuantizerSettings, nodes:
         chosen = with_mode(base, "symmetric") if quantizer.group in symmetric_groups else base
         if quantizer.group in grouped:  # unified scales: one range for the whole group
             chosen = replace(chosen, granularity="pertensor")
+        elif depthwise_granularity and all(port == 0 and _is_depthwise(nodes[node])
+                                           for node, port in quantizer.consumers):
+            chosen = with_granularity(chosen, depthwise_granularity)
         settings[quantizer.name] = chosen
     return settings
+
+
+def _is_depthwise(node: ov.Node) -> bool:
+    """A GroupConvolution whose every group reads one input channel (weights [groups, out, 1, ...])."""
+    if node.get_type_name() != "GroupConvolution":
+        return False
+    weights = node.input_value(1).get_partial_shape()
+    return weights.rank.is_static and len(weights) > 2 and weights[2].is_static and weights[2].get_length() == 1
 
 
 def _multiplies_activations(node: ov.Node) -> bool:
@@ -106,6 +127,13 @@ def _half_range_quantizers(plan: QuantizationPlan, params: QuantizationParams) -
             or weights.bits != 8:
         return []
     return [w.name for w in plan.weights if fix == "all" or w.first_layer]
+
+
+def _extreme_statistics(quantizer: ActivationQuantizer,
+                        settings: QuantizerSettings) -> tuple[TensorStatistic, TensorStatistic]:
+    """The lowest value and the largest value (|value| for symmetric ranges) over the whole statistics subset."""
+    high = "abs_max" if settings.mode == "symmetric" else "max"
+    return TensorStatistic(quantizer.source, "min", None, "min"), TensorStatistic(quantizer.source, high, None, "max")
 
 
 def _statistic(quantizer: ActivationQuantizer, settings: QuantizerSettings, bound: BoundEstimator, side: str,

@@ -33,8 +33,15 @@ class SmoothedLayer:
 @dataclass(frozen=True)
 class SmoothGroup:
     tensor: str  # graph.port_name of the activation every layer of the group reads on input 0
-    channel_axis: int  # the activation's contracted axis
+    channel_axis: int  # the activation's contracted axis (non-negative)
+    channels: int  # its length
+    rank: int  # the activation's rank
     layers: tuple[SmoothedLayer, ...]
+
+    @property
+    def smoothed_tensor(self) -> str:
+        """The port_name of X / s in the smoothed model: what the group's layers read there."""
+        return f"{self.tensor}/smooth_quant"
 
     @property
     def statistic(self) -> TensorStatistic:
@@ -45,7 +52,7 @@ class SmoothGroup:
 def find_smooth_groups(model: ov.Model, layers: set[str] | None = None) -> list[SmoothGroup]:
     """MatMuls (all, or those named in ``layers``) whose input 1 is a constant read by nothing else, grouped by
     the activation they read on input 0."""
-    groups: dict[tuple[str, int], list[SmoothedLayer]] = {}
+    groups: dict[tuple[str, int, int, int], list[SmoothedLayer]] = {}
     for node in model.get_ordered_ops():
         name = node.get_friendly_name()
         if node.get_type_name() != "MatMul" or (layers is not None and name not in layers):
@@ -63,8 +70,9 @@ def find_smooth_groups(model: ov.Model, layers: set[str] | None = None) -> list[
         weight_axis = rank - 1 if attributes["transpose_b"] else rank - 2
         if shape[channel_axis].is_dynamic:
             continue
-        groups.setdefault((port_name(activation), channel_axis), []).append(SmoothedLayer(name, weight_axis))
-    return [SmoothGroup(tensor, axis, tuple(members)) for (tensor, axis), members in sorted(groups.items())]
+        key = (port_name(activation), channel_axis, shape[channel_axis].get_length(), len(shape))
+        groups.setdefault(key, []).append(SmoothedLayer(name, weight_axis))
+    return [SmoothGroup(*key, tuple(members)) for key, members in sorted(groups.items())]
 
 
 def smoothing_scales(group: SmoothGroup, activation_max: np.ndarray, model: ov.Model, alpha: float) -> np.ndarray:
@@ -81,18 +89,23 @@ def _weight_max(node: ov.Node, axis: int) -> np.ndarray:
     return np.max(weights, axis=tuple(a for a in range(weights.ndim) if a != axis))
 
 
+def inverse_scale(scale: np.ndarray) -> np.ndarray:
+    """1 / s as the smoothed model holds it (X / s is computed as X times this float32 constant)."""
+    return (1.0 / scale).astype(np.float32)
+
+
 def apply_smoothing(model: ov.Model, groups: list[SmoothGroup], scales: dict[str, np.ndarray]) -> ov.Model:
-    """A copy of ``model`` where each group's activation is divided by its scale (one Multiply named
-    ``<tensor>/smooth_quant``) and its layers' weights multiplied by it."""
+    """A copy of ``model`` where each group's activation is divided by its scale (one Multiply, whose output is
+    the group's ``smoothed_tensor``) and its layers' weights multiplied by it."""
     smoothed = model.clone()
     nodes, tensors = nodes_by_name(smoothed), tensors_by_name(smoothed)
     for group in groups:
         scale = scales[group.tensor]
         source = tensors[group.tensor]
         rank = len(source.get_partial_shape())
-        divisor = ops.constant(along_axis(1.0 / scale, group.channel_axis, rank),
-                               name=f"{group.tensor}/smooth_quant/scale")
-        multiply = ops.multiply(source, divisor, name=f"{group.tensor}/smooth_quant")
+        divisor = ops.constant(along_axis(inverse_scale(scale), group.channel_axis, rank),
+                               name=f"{group.smoothed_tensor}/scale")
+        multiply = ops.multiply(source, divisor, name=group.smoothed_tensor)
         for layer in group.layers:
             node = nodes[layer.node]
             weights = constant_value(node.input_value(1)).astype(np.float64)
