@@ -2,9 +2,13 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from potcli.engine.collector import collect_statistics
 from potcli.engine.inference import Engine
+from potcli.graph.queries import tensors_by_name
+from potcli.statistics.streaming import TensorStatistic
 
 from .. import models
 from ..conftest import REPO
@@ -52,3 +56,18 @@ def test_a_failing_handler_does_not_deadlock_the_queue(tmp_path):
     script.write_text(SCRIPT.format(repo=str(REPO)))
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_in_graph_statistics_equal_the_same_statistics_reduced_in_python():
+    # abs_max is built from the in-graph min and max, and a tensor without a mean gets a sum as NaN probe
+    model = models.conv_relu()
+    tensors = sorted(name for name in tensors_by_name(model) if name.startswith("conv"))
+    wanted = [TensorStatistic(tensor, reducer, axis, aggregator)
+              for tensor in tensors for reducer in ("min", "max", "abs_max", "mean") for axis in (None, 1)
+              for aggregator in ("max", "mean") if reducer != "mean" or tensor == tensors[0]]
+    loader = [(x, None) for x in models.random_inputs(model, 6)]
+    in_graph, in_python = (collect_statistics(Engine(), model, wanted, loader, range(6), inplace, None).values
+                           for inplace in (True, False))
+    assert in_graph.keys() == in_python.keys() == set(wanted)
+    for stat in wanted:
+        np.testing.assert_allclose(in_graph[stat], in_python[stat], rtol=1e-5, atol=1e-6, err_msg=str(stat))
