@@ -68,10 +68,8 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             _check_finite(value, key[0], index)
             for stat in by_reduction[key]:
                 aggregators[stat].update(value)
-        for stat in in_python:
-            value = reduce_sample(raw[stat.tensor], stat)
-            _check_finite(value, stat.tensor, index)
-            aggregators[stat].update(value)
+        for stat in in_python:  # the tensor's finite probe has checked it
+            aggregators[stat].update(reduce_sample(raw[stat.tensor], stat))
 
     batches = Batches(indices, batch_size)
     unit = "sample" if batch_size == 1 else "batch"
@@ -154,11 +152,11 @@ def _statistics_model(model: ov.Model, statistics: list[TensorStatistic], inplac
         if entry not in outputs:
             results.append(ops.result(reductions.get(*entry[1]) if entry[0] == "reduced" else tensors[stat.tensor]))
             outputs.append(entry)
-    # A mean holds NaN or Inf if any value does; a tensor reduced otherwise gets a sum that does the same
-    # (in-graph ReduceMin/ReduceMax skip NaN, so they cannot be trusted to reveal one).
-    reduced = {key[0] for kind, key in outputs if kind == "reduced"}
+    # A mean holds NaN or Inf if any value does; every other observed tensor gets a sum that does the same
+    # (in-graph ReduceMin/ReduceMax skip NaN, and scanning a raw tensor in Python costs more than a sum).
+    observed = {key if kind == "raw" else key[0] for kind, key in outputs}
     averaged = {key[0] for kind, key in outputs if kind == "reduced" and key[1] == "mean"}
-    for tensor in sorted(reduced - averaged):
+    for tensor in sorted(observed - averaged):
         results.append(ops.result(reductions.get(tensor, "sum", None)))
         outputs.append(("finite", tensor))
     for tensor in record_shapes:

@@ -7,6 +7,7 @@ import pytest
 
 from potcli.engine.collector import collect_statistics
 from potcli.engine.inference import Engine
+from potcli.errors import DataError
 from potcli.graph.queries import tensors_by_name
 from potcli.statistics.streaming import TensorStatistic
 
@@ -71,3 +72,15 @@ def test_in_graph_statistics_equal_the_same_statistics_reduced_in_python():
     assert in_graph.keys() == in_python.keys() == set(wanted)
     for stat in wanted:
         np.testing.assert_allclose(in_graph[stat], in_python[stat], rtol=1e-5, atol=1e-6, err_msg=str(stat))
+
+
+@pytest.mark.parametrize("reducer, inplace", [("min", True), ("min", False), ("quantile", True),
+                                              ("values", True)])
+def test_a_nan_in_an_observed_tensor_stops_the_pass_naming_tensor_and_sample(reducer, inplace):
+    model = models.nan_producing()
+    inputs = [np.abs(x) for x in models.random_inputs(model, 3)]
+    inputs[1].reshape(-1)[40] = -1.0  # one square root of a negative value: one NaN in "sqrt" for sample 1
+    aggregator = {"values": "sampled", "quantile": "median"}.get(reducer, "min")
+    stat = TensorStatistic("sqrt", reducer, None, aggregator)
+    with pytest.raises(DataError, match="activation 'sqrt' holds NaN or Inf for sample 1"):
+        collect_statistics(Engine(), model, [stat], [(x, None) for x in inputs], range(3), inplace, None)
