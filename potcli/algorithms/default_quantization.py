@@ -1,6 +1,6 @@
 """DefaultQuantization: ActivationChannelAlignment (where it applies), SmoothQuant (transformer models),
 MinMaxQuantization, then FastBiasCorrection (or BiasCorrection with use_fast_bias: false), as POT ran them with
-NNCF's SmoothQuant added; SmoothQuant's scales, ranges and bias statistics in one pass.
+NNCF's SmoothQuant added; alignment's and SmoothQuant's parameters, ranges and bias statistics in one pass.
 
 It is split into ``prepare_and_collect`` (the model the quantizers go into and every statistic they need) and
 ``finish_default_quantization`` (everything after the pass), so that AccuracyAwareQuantization can try several
@@ -14,14 +14,15 @@ from ..config.params import AlgorithmParams
 from ..engine.collector import CollectedStatistics
 from ..statistics.streaming import TensorStatistic
 from .bias_correction.algorithm import BiasPlan, apply_bias_correction, plan_bias_correction
-from .channel_alignment.algorithm import align_if_possible
+from .channel_alignment.algorithm import aligned_state
+from .channel_alignment.alignment import alignment_statistics, find_alignment_pairs
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
 from .sampling import cache_prefetch, gather_statistics, search_samples, statistics_indices
 from .smooth_quant.algorithm import smoothed_state
-from .smooth_quant.derived import Derivation, derivations, unsmoothed_name
-from .smooth_quant.smoothing import SmoothGroup, apply_smoothing, find_smooth_groups
+from .derived import ChannelMap, Derivation, derivations, source_name
+from .smooth_quant.smoothing import SmoothGroup, apply_smoothing, find_smooth_groups, inverse_scale
 
 
 @dataclass(frozen=True)
@@ -52,42 +53,53 @@ def run_default_quantization(state: QuantizationState, params: AlgorithmParams,
 def prepare_and_collect(state: QuantizationState, variants: dict[str, AlgorithmParams],
                         ctx: RunContext) -> Prepared:
     """Channel alignment and SmoothQuant as ``variants["default"]`` says, then what DefaultQuantization with each
-    variant needs, collected in one pass with SmoothQuant's own statistic (statistics of the smoothed activations
-    are derived; the few that cannot be take a second pass)."""
+    variant needs, collected in the pass that gives alignment and SmoothQuant their parameters (statistics of the
+    tensors they change are derived, see derived.py; the few that cannot be take a second pass)."""
     params = variants["default"]
     setup = prepare_quantization(state, params)
-    state = align_if_possible(state, params.sampling, ctx)  # keeps node names: the setup still holds
+    pairs = find_alignment_pairs(state.model)
     groups = find_smooth_groups(state.model, {weight.node for weight in setup.plan.weights}) \
         if params.smoothing.applies(setup.transformer) else []
-    # The smoothed model's structure, to plan on before the scales are known.
+    maps = [pair.channel_map for pair in pairs] + [group.channel_map for group in groups]
+    # The transformed model's structure, to plan on before the parameters are known (alignment changes only
+    # constants).
     draft = replace(state, model=apply_smoothing(state.model, groups, _unit_scales(groups))) if groups else state
     plans = _plans(draft, variants)
     wanted, shapes = _needs(plans)
-    direct, derived = _on_unsmoothed(wanted, groups, params, ctx)
-    first = gather_statistics(state.model, direct | {d.source for d in derived.values()} | _group_statistics(groups),
-                              params.sampling, ctx, record_shapes=[unsmoothed_name(t, groups) for t in shapes],
-                              prefetch=_prefetch(draft, params, ctx, groups))
+    direct, derived = _on_untransformed(wanted, maps, params, ctx)
+    first = gather_statistics(state.model, direct | _sources(derived) | alignment_statistics(pairs)
+                              | {group.statistic for group in groups}, params.sampling, ctx,
+                              record_shapes=[source_name(t, maps) for t in shapes],
+                              prefetch=_prefetch(draft, params, ctx, maps))
     values = {stat: first.values[stat] for stat in direct}
-    if groups:
-        state, scales = smoothed_state(state, groups, first.values, params.smoothing.alpha, ctx)
-        values |= {stat: d.value(first.values[d.source], scales[d.group.tensor]) for stat, d in derived.items()}
-        plans = _plans(state, variants)  # with the smoothed weights
+    if maps:
+        state, transforms = aligned_state(state, pairs, first.values, ctx) if pairs else (state, {})
+        if groups:
+            state, scales = smoothed_state(state, groups, first.values, params.smoothing.alpha, ctx)
+            transforms |= {group.smoothed_tensor: (0.0, inverse_scale(scales[group.tensor])) for group in groups}
+        values |= {stat: d.value(first.values, *transforms[d.map.target]) for stat, d in derived.items()}
+        plans = _plans(state, variants)  # with the transformed weights
         wanted, shapes = _needs(plans)
     missing = wanted - values.keys()
     if missing:
         values |= gather_statistics(state.model, missing, params.sampling, ctx).values
-    collected = CollectedStatistics(values, {t: first.shapes[unsmoothed_name(t, groups)] for t in shapes},
-                                    first.samples)
+    collected = CollectedStatistics(values, {t: first.shapes[source_name(t, maps)] for t in shapes}, first.samples)
     searched = sorted({tensor for plan in plans.values() for tensor in plan.minmax.searched_tensors()})
     return Prepared(state, plans, collected, search_samples(state.model, searched, params.sampling, ctx))
 
 
-def _on_unsmoothed(wanted: set[TensorStatistic], groups: list[SmoothGroup], params: AlgorithmParams,
-                   ctx: RunContext) -> tuple[set[TensorStatistic], dict[TensorStatistic, Derivation]]:
-    """Of the statistics ``wanted`` on the smoothed model: those the unsmoothed model has as they are, and those
-    derived from others of its statistics (the rest needs the smoothed model)."""
-    derived = derivations(wanted, groups, len(statistics_indices(params.sampling, ctx)))
-    return {stat for stat in wanted - derived.keys() if unsmoothed_name(stat.tensor, groups) == stat.tensor}, derived
+def _on_untransformed(wanted: set[TensorStatistic], maps: list[ChannelMap], params: AlgorithmParams,
+                      ctx: RunContext) -> tuple[set[TensorStatistic], dict[TensorStatistic, Derivation]]:
+    """Of the statistics ``wanted`` on the transformed model: those the untransformed model has as they are
+    (on tensors no transform changes), and those derived from others of its statistics (the rest needs the
+    transformed model)."""
+    derived = derivations(wanted, maps, len(statistics_indices(params.sampling, ctx)))
+    changed = {m.target for m in maps}
+    return {stat for stat in wanted - derived.keys() if stat.tensor not in changed}, derived
+
+
+def _sources(derived: dict[TensorStatistic, Derivation]) -> set[TensorStatistic]:
+    return {source for d in derived.values() for source in d.sources}
 
 
 def _plans(state: QuantizationState, variants: dict[str, AlgorithmParams]) -> dict[str, DefaultQuantizationPlan]:
@@ -105,18 +117,14 @@ def _unit_scales(groups: list[SmoothGroup]) -> dict[str, np.ndarray]:
     return {group.tensor: np.ones(group.channels) for group in groups}
 
 
-def _group_statistics(groups: list[SmoothGroup]) -> set[TensorStatistic]:
-    return {group.statistic for group in groups}
-
-
 def _prefetch(draft: QuantizationState, params: AlgorithmParams, ctx: RunContext,
-              groups: list[SmoothGroup]) -> tuple[set[TensorStatistic], set[str]]:
+              maps: list[ChannelMap]) -> tuple[set[TensorStatistic], set[str]]:
     """What DefaultQuantization would need under the parameter sets a rerun may try (with a statistics cache),
-    as statistics of the unsmoothed model."""
+    as statistics of the untransformed model."""
     def needs(variant: AlgorithmParams):
         wanted, shapes = _needs(_plans(draft, {"default": variant}))
-        direct, derived = _on_unsmoothed(wanted, groups, variant, ctx)
-        return direct | {d.source for d in derived.values()}, {unsmoothed_name(t, groups) for t in shapes}
+        direct, derived = _on_untransformed(wanted, maps, variant, ctx)
+        return direct | _sources(derived), {source_name(t, maps) for t in shapes}
 
     return cache_prefetch(params, ctx, needs)
 

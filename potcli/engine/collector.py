@@ -18,14 +18,9 @@ from ..graph.queries import tensors_by_name
 from ..statistics.streaming import TensorStatistic, make_aggregator, reduce_sample, reduction_axes
 from .inference import Engine
 
-# The reducers of statistics.streaming.REDUCERS that can run inside the model (inplace_statistics):
-# (tensor, axes, name) -> node.
-GRAPH_REDUCERS = {
-    "min": lambda x, axes, name: ops.reduce_min(x, axes, keep_dims=False, name=name),
-    "max": lambda x, axes, name: ops.reduce_max(x, axes, keep_dims=False, name=name),
-    "abs_max": lambda x, axes, name: ops.reduce_max(ops.abs(x), axes, keep_dims=False, name=name),
-    "mean": lambda x, axes, name: ops.reduce_mean(x, axes, keep_dims=False, name=name),
-}
+# The reducers of statistics.streaming.REDUCERS that can run inside the model (inplace_statistics).
+GRAPH_REDUCERS = ("min", "max", "abs_max", "mean")
+_REDUCE_NODES = {"min": ops.reduce_min, "max": ops.reduce_max, "mean": ops.reduce_mean, "sum": ops.reduce_sum}
 
 
 @dataclass(frozen=True)
@@ -73,10 +68,8 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             _check_finite(value, key[0], index)
             for stat in by_reduction[key]:
                 aggregators[stat].update(value)
-        for stat in in_python:
-            value = reduce_sample(raw[stat.tensor], stat)
-            _check_finite(value, stat.tensor, index)
-            aggregators[stat].update(value)
+        for stat in in_python:  # the tensor's finite probe has checked it
+            aggregators[stat].update(reduce_sample(raw[stat.tensor], stat))
 
     batches = Batches(indices, batch_size)
     unit = "sample" if batch_size == 1 else "batch"
@@ -147,21 +140,25 @@ def _reduction_key(stat: TensorStatistic) -> tuple:
 def _statistics_model(model: ov.Model, statistics: list[TensorStatistic], inplace: bool, record_shapes: list[str]):
     """A clone of ``model`` whose outputs are one Result per in-graph reduction, raw tensor and shape needed.
 
-    Also returns, per output, ``("reduced", reduction key)``, ``("raw", tensor)`` or ``("shape", tensor)``.
+    Also returns, per output, ``("reduced", reduction key)``, ``("raw", tensor)``, ``("finite", tensor)`` or
+    ``("shape", tensor)``.
     """
     probe = model.clone()
     tensors = tensors_by_name(probe)
+    reductions = _Reductions(tensors)
     results, outputs = [], []
     for stat in statistics:
         entry = ("reduced", _reduction_key(stat)) if _in_graph(stat, inplace) else ("raw", stat.tensor)
-        if entry in outputs:
-            continue
-        source = tensors[stat.tensor]
-        results.append(ops.result(_reduction(source, stat) if entry[0] == "reduced" else source))
-        outputs.append(entry)
-        if entry[0] == "reduced" and ("finite", stat.tensor) not in outputs:
-            results.append(ops.result(_non_finite_probe(source)))
-            outputs.append(("finite", stat.tensor))
+        if entry not in outputs:
+            results.append(ops.result(reductions.get(*entry[1]) if entry[0] == "reduced" else tensors[stat.tensor]))
+            outputs.append(entry)
+    # A mean holds NaN or Inf if any value does; every other observed tensor gets a sum that does the same
+    # (in-graph ReduceMin/ReduceMax skip NaN, and scanning a raw tensor in Python costs more than a sum).
+    observed = {key if kind == "raw" else key[0] for kind, key in outputs}
+    averaged = {key[0] for kind, key in outputs if kind == "reduced" and key[1] == "mean"}
+    for tensor in sorted(observed - averaged):
+        results.append(ops.result(reductions.get(tensor, "sum", None)))
+        outputs.append(("finite", tensor))
     for tensor in record_shapes:
         results.append(ops.result(ops.shape_of(tensors[tensor])))
         outputs.append(("shape", tensor))
@@ -177,21 +174,32 @@ def _drop_original_outputs(probe: ov.Model, original: int) -> ov.Model:
     return probe
 
 
-def _reduction(source: ov.Output, stat: TensorStatistic) -> ov.Output:
-    rank = source.get_partial_shape().rank.get_length()
-    axes = ops.constant(np.array(reduction_axes(rank, stat.channel_axis), dtype=np.int64))
-    name = f"potq_stat/{stat.tensor}/{stat.reducer}/{stat.channel_axis}"
-    return GRAPH_REDUCERS[stat.reducer](source, axes, name).output(0)
+class _Reductions:
+    """The in-graph reductions of one statistics model, each built once.
 
-
-def _non_finite_probe(source: ov.Output) -> ov.Output:
-    """0 if every value of ``source`` is finite, NaN otherwise (x * 0 is NaN exactly for NaN and +-Inf).
-
-    In-graph ReduceMin/ReduceMax may skip NaN, so they cannot be trusted to reveal one.
+    abs_max is the larger of -min and max over the same axes: an Abs node would write a full-size copy of the
+    tensor, which cost the CPU more than all the reductions together (PP-OCRv4's detector: 190 ms per
+    inference against 111 ms without statistics; 123 ms this way).
     """
-    rank = source.get_partial_shape().rank.get_length()
-    zero = ops.multiply(source, ops.constant(np.zeros((), source.get_element_type().to_dtype())))
-    return ops.reduce_sum(zero, ops.constant(np.arange(rank, dtype=np.int64)), keep_dims=False).output(0)
+
+    def __init__(self, tensors: dict[str, ov.Output]):
+        self.tensors, self.built = tensors, {}
+
+    def get(self, tensor: str, reducer: str, channel_axis: int | None) -> ov.Output:
+        key = (tensor, reducer, channel_axis)
+        if key not in self.built:
+            self.built[key] = self._build(tensor, reducer, channel_axis)
+        return self.built[key]
+
+    def _build(self, tensor: str, reducer: str, channel_axis: int | None) -> ov.Output:
+        if reducer == "abs_max":
+            low, high = self.get(tensor, "min", channel_axis), self.get(tensor, "max", channel_axis)
+            return ops.maximum(ops.negative(low), high).output(0)
+        source = self.tensors[tensor]
+        rank = source.get_partial_shape().rank.get_length()
+        axes = ops.constant(np.array(reduction_axes(rank, channel_axis), dtype=np.int64))
+        return _REDUCE_NODES[reducer](source, axes, keep_dims=False,
+                                      name=f"potq_stat/{tensor}/{reducer}/{channel_axis}").output(0)
 
 
 def _check_finite(value: np.ndarray, tensor: str, index: int) -> None:

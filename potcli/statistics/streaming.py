@@ -10,7 +10,7 @@ combine those values across samples without keeping them all:
   (Vitter's algorithm R, seeded, fed in sample order so that runs are reproducible). Memory is bounded by the
   capacity, never by the number of samples.
 - ``rows`` keeps the per-sample values themselves, in sample order, in the same bounded reservoir: for
-  statistics that can only be aggregated once something else is known (smooth_quant/derived.py).
+  statistics that can only be aggregated once something else is known (algorithms/derived.py).
 - ``hl_estimator`` (Hodges-Lehmann: the median of the means of all pairs of per-sample values) works on such a
   reservoir too, capped at HL_CAPACITY values because the pairs grow with its square.
 """

@@ -28,9 +28,13 @@ def test_alignment_keeps_the_fp32_function_and_evens_out_channel_ranges():
     for stat in alignment_statistics(pairs):  # the per-sample quantiles, aggregated by their median
         tensor = [infer_tensor(model, s) for s in samples]
         stats[stat] = np.median([reduce_sample(t, stat) for t in tensor], axis=0)
-    aligned, report = align_channels(model, pairs, stats)
+    aligned, report, transforms = align_channels(model, pairs, stats)
+    shift, factor = (value.reshape(1, -1, 1, 1) for value in transforms[pairs[0].tensor])
     for sample in samples:
         assert np.allclose(infer(aligned, sample), infer(model, sample), rtol=1e-4, atol=1e-4)
+        # what DefaultQuantization derives the aligned tensor's statistics from
+        np.testing.assert_allclose(infer_tensor(aligned, sample), (infer_tensor(model, sample) - shift) * factor,
+                                   rtol=1e-4, atol=1e-4)
     before = np.ptp(np.concatenate([infer_tensor(model, s) for s in samples]), axis=(0, 2, 3))
     after = np.ptp(np.concatenate([infer_tensor(aligned, s) for s in samples]), axis=(0, 2, 3))
     assert before.max() / np.median(before) > 20 and after.max() / np.median(after) < 2
@@ -70,3 +74,35 @@ def test_standalone_alignment_before_minmax():
 def test_alignment_after_quantization_is_a_config_error():
     with pytest.raises(ConfigError, match="ActivationChannelAlignment changes FP32 weights"):
         quantized_error([{"name": "MinMaxQuantization"}, {"name": "ActivationChannelAlignment"}])
+
+
+@pytest.mark.parametrize("estimator, passes_expected", [("default", 1), ("quantile", 2)])
+def test_default_quantization_aligns_in_its_statistics_pass_with_the_ranges_of_a_separate_alignment(
+        monkeypatch, estimator, passes_expected):
+    """Alignment's quantiles and the quantizers' statistics come from one pass, those of the aligned tensor derived
+    from the unaligned one; what cannot be derived (quantiles) takes a pass over the aligned model. Either way
+    the ranges and biases are those of ActivationChannelAlignment run first with its own pass."""
+    from potcli.algorithms import default_quantization as module
+    passes, original = [], module.gather_statistics
+    monkeypatch.setattr(module, "gather_statistics", lambda *a, **k: passes.append(1) or original(*a, **k))
+    params = {"range_estimator": {"preset": estimator}}
+    _, fused = quantized_error([{"name": "DefaultQuantization", "params": params}])
+    assert len(passes) == passes_expected
+    _, separate = quantized_error([{"name": "ActivationChannelAlignment"}, {"name": "MinMaxQuantization",
+                                   "params": params}, {"name": "FastBiasCorrection"}])
+    assert constants(fused.model).keys() == constants(separate.model).keys()
+    for name, values in constants(fused.model).items():
+        np.testing.assert_allclose(values, constants(separate.model)[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def constants(model) -> dict[str, np.ndarray]:
+    """The ranges of every FakeQuantize and every bias."""
+    from potcli.graph.queries import constant_value
+    found = {}
+    for node in model.get_ordered_ops():
+        inputs = (1, 2, 3, 4) if node.get_type_name() == "FakeQuantize" else (1,) if node.get_type_name() == "Add" \
+            else ()
+        for i in inputs:
+            if node.input_value(i).get_node().get_type_name() == "Constant":
+                found[f"{node.get_friendly_name()}:{i}"] = constant_value(node.input_value(i))
+    return found

@@ -2,9 +2,14 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from potcli.engine.collector import collect_statistics
 from potcli.engine.inference import Engine
+from potcli.errors import DataError
+from potcli.graph.queries import tensors_by_name
+from potcli.statistics.streaming import TensorStatistic
 
 from .. import models
 from ..conftest import REPO
@@ -70,3 +75,30 @@ def test_batches_leave_no_request_idle_and_samples_come_back_in_order(monkeypatc
                             lambda index, outputs: seen.append((index, outputs[0].shape)), requests, "test", total)
     assert sizes == batches
     assert seen == [(i, (1, 4, 8, 8)) for i in range(total)]
+
+
+def test_in_graph_statistics_equal_the_same_statistics_reduced_in_python():
+    # abs_max is built from the in-graph min and max, and a tensor without a mean gets a sum as NaN probe
+    model = models.conv_relu()
+    tensors = sorted(name for name in tensors_by_name(model) if name.startswith("conv"))
+    wanted = [TensorStatistic(tensor, reducer, axis, aggregator)
+              for tensor in tensors for reducer in ("min", "max", "abs_max", "mean") for axis in (None, 1)
+              for aggregator in ("max", "mean") if reducer != "mean" or tensor == tensors[0]]
+    loader = [(x, None) for x in models.random_inputs(model, 6)]
+    in_graph, in_python = (collect_statistics(Engine(), model, wanted, loader, range(6), inplace, None).values
+                           for inplace in (True, False))
+    assert in_graph.keys() == in_python.keys() == set(wanted)
+    for stat in wanted:
+        np.testing.assert_allclose(in_graph[stat], in_python[stat], rtol=1e-5, atol=1e-6, err_msg=str(stat))
+
+
+@pytest.mark.parametrize("reducer, inplace", [("min", True), ("min", False), ("quantile", True),
+                                              ("values", True)])
+def test_a_nan_in_an_observed_tensor_stops_the_pass_naming_tensor_and_sample(reducer, inplace):
+    model = models.nan_producing()
+    inputs = [np.abs(x) for x in models.random_inputs(model, 3)]
+    inputs[1].reshape(-1)[40] = -1.0  # one square root of a negative value: one NaN in "sqrt" for sample 1
+    aggregator = {"values": "sampled", "quantile": "median"}.get(reducer, "min")
+    stat = TensorStatistic("sqrt", reducer, None, aggregator)
+    with pytest.raises(DataError, match="activation 'sqrt' holds NaN or Inf for sample 1"):
+        collect_statistics(Engine(), model, [stat], [(x, None) for x in inputs], range(3), inplace, None)

@@ -16,6 +16,7 @@ import openvino.opset13 as ops
 
 from ...graph.queries import constant_value, consumers, is_constant, nodes_by_name, port_name
 from ...statistics.streaming import TensorStatistic
+from ..derived import ChannelMap
 
 OUTLIER_PROB = 1e-4
 SCALE_LIMITS = (1e-2, 1e2)
@@ -28,6 +29,17 @@ class AlignmentPair:
     tensor: str  # graph.port_name of the producer's (biased) output, read only by the consumer
     consumer: str  # Convolution
     consumer_bias: tuple[str, int] | None
+    channels: int
+    rank: int
+
+    @property
+    def centred(self) -> bool:
+        return self.producer_bias is not None and self.consumer_bias is not None
+
+    @property
+    def channel_map(self) -> ChannelMap:
+        """The tensor between the two becomes (tensor - shift) * factor (align_channels' transforms)."""
+        return ChannelMap(self.tensor, self.tensor, 1, self.channels, self.rank, self.centred)
 
     @property
     def range_statistics(self) -> tuple[TensorStatistic, TensorStatistic]:
@@ -56,7 +68,8 @@ def find_alignment_pairs(model: ov.Model) -> list[AlignmentPair]:
         readers = consumers(consumer.output(0))
         consumer_bias = _bias_of_output(readers[0].get_node().output(0)) if len(readers) == 1 else None
         pairs.append(AlignmentPair(producer.get_friendly_name(), producer_bias, port_name(tensor), name,
-                                   consumer_bias))
+                                   consumer_bias, producer.input_value(1).get_shape()[0],
+                                   tensor.get_partial_shape().rank.get_length()))
     return pairs
 
 
@@ -85,11 +98,13 @@ def alignment_statistics(pairs: list[AlignmentPair]) -> set[TensorStatistic]:
     return {stat for pair in pairs for stat in pair.range_statistics}
 
 
-def align_channels(model: ov.Model, pairs: list[AlignmentPair], values: dict) -> tuple[ov.Model, list[dict]]:
-    """A copy of ``model`` with every pair aligned; and, per pair, the scale factors used."""
+def align_channels(model: ov.Model, pairs: list[AlignmentPair],
+                   values: dict) -> tuple[ov.Model, list[dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """A copy of ``model`` with every pair aligned; per pair, the scale factors used (for the report); and per
+    pair's tensor, the (shift, factor) that make its aligned values (values - shift) * factor."""
     aligned = model.clone()
     nodes = nodes_by_name(aligned)
-    report = []
+    report, transforms = [], {}
     for pair in pairs:
         low, high = (values[stat].astype(np.float64) for stat in pair.range_statistics)
         mean, spread = (low + high) / 2, high - low
@@ -97,7 +112,7 @@ def align_channels(model: ov.Model, pairs: list[AlignmentPair], values: dict) ->
         w_out = constant_value(nodes[pair.consumer].input_value(1)).astype(np.float64)
         b_in = _bias_value(nodes, pair.producer_bias)
         b_out = _bias_value(nodes, pair.consumer_bias)
-        if b_in is not None and b_out is not None:  # centre each channel; the consumer's bias compensates
+        if pair.centred:  # centre each channel; the consumer's bias compensates
             b_out = b_out + w_out.sum(axis=tuple(range(2, w_out.ndim))) @ mean
             b_in = b_in - mean
         scale = _scale_factors(spread)
@@ -111,8 +126,9 @@ def align_channels(model: ov.Model, pairs: list[AlignmentPair], values: dict) ->
             _set(nodes[pair.consumer_bias[0]], pair.consumer_bias[1], b_out)
         report.append({"producer": pair.producer, "consumer": pair.consumer,
                        "scale_min": float(scale.min()), "scale_max": float(scale.max())})
+        transforms[pair.tensor] = (mean if pair.centred else np.zeros_like(mean), 1 / scale)
     aligned.validate_nodes_and_infer_types()
-    return aligned, report
+    return aligned, report, transforms
 
 
 def _scale_factors(spread: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import openvino.opset13 as ops
 from ...graph.queries import constant_value, consumers, is_constant, nodes_by_name, port_name, tensors_by_name
 from ...statistics.ranges import along_axis
 from ...statistics.streaming import TensorStatistic
+from ..derived import ChannelMap
 
 STATISTIC_FLOOR = 1e-5  # an all-zero channel must not divide by zero
 SCALE_LIMITS = (1e-2, 1e2)  # a scale beyond these would move more range than quantization can absorb
@@ -42,6 +43,10 @@ class SmoothGroup:
     def smoothed_tensor(self) -> str:
         """The port_name of X / s in the smoothed model: what the group's layers read there."""
         return f"{self.tensor}/smooth_quant"
+
+    @property
+    def channel_map(self) -> ChannelMap:
+        return ChannelMap(self.tensor, self.smoothed_tensor, self.channel_axis, self.channels, self.rank, False)
 
     @property
     def statistic(self) -> TensorStatistic:
