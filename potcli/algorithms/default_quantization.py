@@ -19,7 +19,7 @@ from .channel_alignment.alignment import alignment_statistics, find_alignment_pa
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
-from .sampling import cache_prefetch, gather_statistics, search_samples, statistics_indices
+from .sampling import cache_prefetch, gather_statistics, keeping_search_samples, search_samples, statistics_indices
 from .smooth_quant.algorithm import smoothed_state
 from .derived import ChannelMap, Derivation, derivations, source_name
 from .smooth_quant.smoothing import SmoothGroup, apply_smoothing, find_smooth_groups, inverse_scale
@@ -65,6 +65,8 @@ def prepare_and_collect(state: QuantizationState, variants: dict[str, AlgorithmP
     # constants).
     draft = replace(state, model=apply_smoothing(state.model, groups, _unit_scales(groups))) if groups else state
     plans = _plans(draft, variants)
+    if any(plan.minmax.searched_tensors() for plan in plans.values()):
+        ctx = keeping_search_samples(ctx, params.sampling)
     wanted, shapes = _needs(plans)
     direct, derived = _on_untransformed(wanted, maps, params, ctx)
     first = gather_statistics(state.model, direct | _sources(derived) | alignment_statistics(pairs)

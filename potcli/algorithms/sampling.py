@@ -6,7 +6,7 @@ import numpy as np
 import openvino as ov
 
 from ..config.params import AlgorithmParams, Sampling
-from ..data.samples import dataset_length, sample_indices
+from ..data.samples import CachedLoader, dataset_length, sample_indices
 from ..engine.collector import CollectedStatistics, collect_statistics
 from ..errors import PotqError
 from ..statistics.streaming import TensorStatistic
@@ -42,6 +42,16 @@ def gather_statistics(model: ov.Model, statistics: set[TensorStatistic], samplin
 
 
 SEARCH_SAMPLES = 16  # calibration samples whose values score candidate ranges (range_estimator preset auto)
+SEARCH_CACHE_BYTES = 256 << 20
+
+
+def keeping_search_samples(ctx: RunContext, sampling: Sampling) -> RunContext:
+    """``ctx`` whose loader keeps the samples ``search_samples`` reads, as a statistics pass reads them first:
+    a DataLoader that decodes images is not asked for them twice."""
+    if isinstance(ctx.loader, CachedLoader):
+        return ctx
+    indices = statistics_indices(sampling, ctx)[:SEARCH_SAMPLES]
+    return replace(ctx, loader=CachedLoader(ctx.loader, SEARCH_CACHE_BYTES, indices))
 
 
 def search_samples(model: ov.Model, tensors: list[str], sampling: Sampling,

@@ -1,7 +1,7 @@
 """Turning what a POT DataLoader returns into model inputs, with a clear error for anything unusable."""
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -233,9 +233,10 @@ class CachedLoader:
     from the loader again each time.
     """
 
-    def __init__(self, loader, budget_bytes: int):
+    def __init__(self, loader, budget_bytes: int, only: Collection[int] | None = None):
         self.reader = loader if isinstance(loader, ItemReader) else ItemReader(loader)
         self.budget = budget_bytes
+        self.only = None if only is None else frozenset(only)  # the indices worth keeping (None: all)
         self.samples: dict[tuple, Sample] = {}
         self.used = 0
 
@@ -251,7 +252,7 @@ class CachedLoader:
             return self.samples[key]
         sample = _prepared(self.reader, index, specs)
         size = sum(array.nbytes for array in sample.inputs.values())
-        if self.used + size <= self.budget:
+        if self.used + size <= self.budget and (self.only is None or index in self.only):
             self.samples[key] = sample
             self.used += size
         return sample

@@ -200,3 +200,20 @@ def quantize_sections(model, samples, **params):
     pipeline = create_pipeline([{"name": "DefaultQuantization", "params": params}], IEEngine({}, ListLoader(samples)))
     sections = pipeline.run(CompressionModel(model, "m")).report_sections
     return next(s for s in sections if s["algorithm"] == "MinMaxQuantization")["quantizers"]
+
+
+def test_the_range_search_does_not_read_its_samples_from_the_loader_again():
+    class CountingLoader(ListLoader):
+        read_indices = []
+
+        def __getitem__(self, index):
+            self.read_indices.append(index)
+            return super().__getitem__(index)
+
+    model = models.residual()
+    loader = CountingLoader(models.random_inputs(model, 24))
+    pipeline = create_pipeline([{"name": "DefaultQuantization", "params": {"stat_subset_size": 24}}],
+                               IEEngine({}, loader))
+    sections = pipeline.run(CompressionModel(model, "m")).report_sections
+    assert any("range_search" in q for s in sections for q in s.get("quantizers", []))
+    assert sorted(loader.read_indices) == list(range(24))  # the statistics pass read each sample once, and only it
