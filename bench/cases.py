@@ -1,8 +1,8 @@
 """The models bench/ quantizes, each with its calibration data, held-out inputs and how closeness to FP32 is told.
 
 - digits: samples/digits (a trained CNN, real images); top-1 on the 797 held-out images and SQNR of the logits.
-- resnet_like, transformer_encoder: bench/models.py (real topologies, random weights, seeded normal inputs);
-  cosine and SQNR of the outputs.
+- resnet_like, transformer_encoder, text_recognizer: bench/models.py (real topologies, random weights, seeded
+  normal inputs); cosine and SQNR of the outputs.
 - minilm: all-MiniLM-L6-v2 (bench/minilm.py, real pretrained weights and English sentences); cosine of the
   sentence embeddings.
 - ocr_det: PP-OCRv4's text detector (bench/ocr.py, real pretrained weights, rendered pages); mean |p - p_fp32|
@@ -123,7 +123,7 @@ def case(name: str) -> Case:
         return Case("digits", lambda workdir: DIGITS / "model" / "digits.xml", lambda size: _digits_loader("calib"),
                     lambda: [x for x, _ in _digits_test_items()], _digits_closeness,
                     columns=("top1", "sqnr_db"))
-    if name in ("resnet_like", "transformer_encoder"):
+    if name in ("resnet_like", "transformer_encoder", "text_recognizer"):
         calibration, held_out = _synthetic(name)
         return Case(name, _built(name), calibration, held_out, output_closeness,
                     transformer=name == "transformer_encoder")
@@ -134,7 +134,7 @@ def case(name: str) -> Case:
     raise KeyError(name)
 
 
-CASES = ("digits", "resnet_like", "transformer_encoder", "minilm", "ocr_det")
+CASES = ("digits", "resnet_like", "transformer_encoder", "text_recognizer", "minilm", "ocr_det")
 
 
 def outputs(compiled: ov.CompiledModel, inputs: list) -> np.ndarray:

@@ -4,6 +4,8 @@ resnet_like(): ResNet-18 topology (conv+bias as after batch-norm folding, ReLU, 
 global average pool, fully connected) on a 3x224x224 input.
 transformer_encoder(): a BERT-style encoder (multi-head self-attention, LayerNorm as MVN, GELU feed-forward)
 over [1, 128, 256] embeddings.
+text_recognizer(): a PP-OCR-style text-line recognizer (depthwise-separable CNN, two attention blocks, CTC
+head) on a 3x48x320 input.
 """
 import numpy as np
 import openvino as ov
@@ -99,3 +101,75 @@ def transformer_encoder(seed: int = 0, seq: int = 128, hidden: int = 256, heads:
         x = _encoder_layer(x, w, seq, hidden, heads, f"layer{i}")
     return ov.Model([x], [embeddings], "transformer_encoder")
 
+
+def _conv_hswish(x, w: _Weights, cin, cout, kernel, stride, name, groups=1):
+    kh, kw = kernel
+    if groups == 1:
+        weights = w.conv(cout, cin, kh)[:, :, :kh, :kw] if kh == kw else \
+            (w.rng.standard_normal((cout, cin, kh, kw)) * np.sqrt(2.0 / (cin * kh * kw))).astype(np.float32)
+    else:  # depthwise: one filter per channel
+        weights = (w.rng.standard_normal((groups, 1, 1, kh, kw)) * np.sqrt(2.0 / (kh * kw))).astype(np.float32)
+    pads = [kh // 2, kw // 2]
+    if groups == 1:
+        y = ops.convolution(x, ops.constant(weights), list(stride), pads, pads, [1, 1], name=name)
+    else:
+        y = ops.group_convolution(x, ops.constant(weights), list(stride), pads, pads, [1, 1], name=name)
+    y = ops.add(y, ops.constant(w.bias(cout).reshape(1, cout, 1, 1)), name=f"{name}/bias")
+    return ops.hswish(y, name=f"{name}/hswish")
+
+
+def _mixing_block(x, w: _Weights, seq, hidden, heads, name):
+    """SVTR's global mixing block: pre-norm multi-head self-attention and an MLP, both residual."""
+    head = hidden // heads
+    y = ops.mvn(x, ops.constant(np.array([-1], np.int64)), True, 1e-5, "inside_sqrt", name=f"{name}.norm1")
+    qkv = ops.reshape(_dense(y, w, hidden, 3 * hidden, f"{name}.qkv"),
+                      ops.constant(np.array([1, seq, 3, heads, head], np.int64)), False)
+    qkv = ops.transpose(qkv, ops.constant(np.array([2, 0, 3, 1, 4], np.int64)), name=f"{name}.heads")
+    q, k, v = (ops.squeeze(part, ops.constant(np.array([0], np.int64))) for part in ops.split(qkv, 0, 3).outputs())
+    scores = ops.multiply(ops.matmul(q, k, False, True, name=f"{name}.scores"),
+                          ops.constant(np.float32(1.0 / np.sqrt(head))))
+    context = ops.matmul(ops.softmax(scores, -1), v, False, False, name=f"{name}.context")
+    context = ops.reshape(ops.transpose(context, ops.constant(np.array([0, 2, 1, 3], np.int64))),
+                          ops.constant(np.array([1, seq, hidden], np.int64)), False)
+    x = ops.add(x, _dense(context, w, hidden, hidden, f"{name}.proj"), name=f"{name}.attn_residual")
+    y = ops.mvn(x, ops.constant(np.array([-1], np.int64)), True, 1e-5, "inside_sqrt", name=f"{name}.norm2")
+    y = _dense(ops.swish(_dense(y, w, hidden, 2 * hidden, f"{name}.fc1")), w, 2 * hidden, hidden, f"{name}.fc2")
+    return ops.add(x, y, name=f"{name}.mlp_residual")
+
+
+# PP-LCNet-style backbone of a text recognizer: (output channels, depthwise stride) per depthwise-separable block
+_RECOGNIZER_BLOCKS = [(16, (1, 1)), (32, (2, 2)), (32, (1, 1)), (64, (2, 1)), (64, (1, 1)), (128, (2, 1)),
+                      (128, (1, 1)), (128, (1, 1)), (128, (1, 1)), (128, (1, 1)), (128, (1, 1)), (256, (1, 2)),
+                      (256, (1, 1))]
+
+
+def text_recognizer(seed: int = 0, height: int = 48, width: int = 320, classes: int = 97) -> ov.Model:
+    """A PP-OCR-style text-line recognizer (SVTR-LCNet shape): a depthwise-separable CNN backbone, an SVTR neck
+    with two attention blocks over the width, and a CTC head giving ``classes`` logits per column (19
+    Convolutions, 13 GroupConvolutions, 9 MatMuls with weights and 4 between activations)."""
+    w = _Weights(seed)
+    image = ops.parameter([1, 3, height, width], np.float32, name="image")
+    x = _conv_hswish(image, w, 3, 8, (3, 3), (2, 2), "backbone.stem")
+    cin = 8
+    for i, (cout, stride) in enumerate(_RECOGNIZER_BLOCKS):
+        x = _conv_hswish(x, w, cin, cin, (3, 3), stride, f"backbone.block{i}.dw", groups=cin)
+        x = _conv_hswish(x, w, cin, cout, (1, 1), (1, 1), f"backbone.block{i}.pw")
+        cin = cout
+    features = ops.reduce_mean(x, ops.constant(np.array([2], np.int64)), keep_dims=True, name="backbone.pool")
+    seq, hidden = width // 8, 120
+    y = _conv_hswish(features, w, cin, 64, (1, 3), (1, 1), "neck.conv1")
+    y = _conv_hswish(y, w, 64, hidden, (1, 1), (1, 1), "neck.conv2")
+    tokens = ops.transpose(ops.reshape(y, ops.constant(np.array([1, hidden, seq], np.int64)), False),
+                           ops.constant(np.array([0, 2, 1], np.int64)))
+    for i in range(2):
+        tokens = _mixing_block(tokens, w, seq, hidden, 8, f"neck.mixer{i}")
+    y = ops.reshape(ops.transpose(tokens, ops.constant(np.array([0, 2, 1], np.int64))),
+                    ops.constant(np.array([1, hidden, 1, seq], np.int64)), False)
+    y = _conv_hswish(y, w, hidden, cin, (1, 1), (1, 1), "neck.conv3")
+    y = ops.concat([features, y], 1, name="neck.concat")
+    y = _conv_hswish(y, w, 2 * cin, 64, (1, 3), (1, 1), "neck.conv4")
+    y = _conv_hswish(y, w, 64, 64, (1, 1), (1, 1), "neck.conv5")
+    columns = ops.transpose(ops.reshape(y, ops.constant(np.array([1, 64, seq], np.int64)), False),
+                            ops.constant(np.array([0, 2, 1], np.int64)))
+    logits = _dense(columns, w, 64, classes, "head.fc")
+    return ov.Model([logits], [image], "text_recognizer")

@@ -26,10 +26,11 @@ def set_enabled(enabled: bool) -> None:
 
 
 @contextmanager
-def progress(description: str, total: int | None = None, unit: str = "sample"):
-    """Yield an object whose ``update(n=1)`` counts finished work of one stage."""
+def progress(description: str, total: int | None = None, unit: str = "sample", shown: bool = True):
+    """Yield an object whose ``update(n=1)`` counts finished work of one stage (``shown`` False: a part of a
+    stage whose caller shows the progress)."""
     stream = sys.stderr
-    if not _enabled:
+    if not (_enabled and shown):
         meter = _Silent()
     elif _is_terminal(stream):
         meter = _Bar(description, total, unit, stream)

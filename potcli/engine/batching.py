@@ -6,6 +6,7 @@ Metric sees exactly what it would see unbatched. Models whose batch dimension ca
 sample at a time.
 """
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -20,45 +21,61 @@ MAX_BATCH = 64
 
 @dataclass(frozen=True)
 class PerSampleModel:
-    """A model compiled for per-sample work: batched ``batch`` samples per inference where it allows it."""
+    """A model compiled for per-sample work: batched (``batch`` > 1) where its batch dimension allows it."""
 
     compiled: ov.CompiledModel
     batch: int
+    compile_seconds: float
+
+
+@dataclass(frozen=True)
+class RunCost:
+    """What a per-sample run took: its compile, its inferences (wall seconds) and how many samples."""
+
+    compile_seconds: float
+    run_seconds: float
+    samples: int
 
 
 def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int, dict]],
                    handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
-                   total: int, what: str) -> None:
+                   total: int, what: str) -> RunCost:
     """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample."""
-    run_compiled_per_sample(engine, compile_per_sample(engine, model, what), samples, handle, requests,
-                            description, total)
+    compiled = compile_per_sample(engine, model, what)
+    seconds = run_compiled_per_sample(engine, compiled, samples, handle, requests, description, total)
+    return RunCost(compiled.compile_seconds, seconds, total)
 
 
 def per_sample_batch(model: ov.Model) -> int:
-    """How many samples ``compile_per_sample`` puts in one inference of ``model``."""
+    """How many samples ``compile_per_sample`` puts in one inference of ``model`` at most."""
     batch = batch_size(model)
     return batch if batch > 1 and with_dynamic_batch(model) is not None else 1
 
 
 def compile_per_sample(engine: Engine, model: ov.Model, what: str) -> PerSampleModel:
+    """``model`` compiled for ``run_compiled_per_sample`` (safe to call from another thread while the engine
+    runs)."""
     batch = batch_size(model)
     batched = with_dynamic_batch(model) if batch > 1 else None
-    if batched is None:
-        return PerSampleModel(engine.compile(model, what), 1)
-    return PerSampleModel(engine.compile(batched, what), batch)
+    started = time.perf_counter()
+    compiled = engine.compile(batched if batched is not None else model, what)
+    return PerSampleModel(compiled, batch if batched is not None else 1, time.perf_counter() - started)
 
 
 def run_compiled_per_sample(engine: Engine, model: PerSampleModel, samples: Iterable[tuple[int, dict]],
                             handle: Callable[[int, list[np.ndarray]], None], requests: int | None,
-                            description: str, total: int) -> None:
-    """Batches of ``model.batch`` consecutive samples, one inference each; ``handle(index, outputs)`` per sample.
+                            description: str, total: int, shown: bool = True) -> float:
+    """Run ``total`` samples on ``model``, ``handle(index, outputs)`` per sample; the wall seconds it took.
 
-    Scalar (rank-0) inputs are not batched: a batch only holds consecutive samples whose scalars are equal.
+    A batch is never so large that a request would stay idle (``total`` split over the requests), and holds
+    only consecutive samples whose scalar (rank-0) inputs are equal: scalars are not batched.
     """
-    batch = model.batch
+    started = time.perf_counter()
+    ring = engine.requests_number(model.compiled, requests)
+    batch = min(model.batch, max(1, math.ceil(total / ring)))
     if batch == 1:
-        engine.run(model.compiled, samples, handle, requests, description, total)
-        return
+        engine.run(model.compiled, samples, handle, ring, description, total, shown=shown)
+        return time.perf_counter() - started
     members: dict[int, list[int]] = {}
 
     def stacked():
@@ -75,8 +92,9 @@ def run_compiled_per_sample(engine: Engine, model: PerSampleModel, samples: Iter
         for position, index in enumerate(members.pop(first)):
             handle(index, [output[position:position + 1] for output in outputs])
 
-    engine.run(model.compiled, stacked(), unpack, requests, f"{description} ({batch} per batch)",
-               math.ceil(total / batch), "batch")
+    engine.run(model.compiled, stacked(), unpack, ring, f"{description} ({batch} per batch)",
+               math.ceil(total / batch), "batch", shown=shown)
+    return time.perf_counter() - started
 
 
 def batch_size(model: ov.Model) -> int:

@@ -7,7 +7,7 @@ import openvino as ov
 
 from ..data.metric_calls import average_values, postprocessed, reset, sample_values, update
 from ..data.samples import input_specs, output_names, prepared_sample
-from .batching import run_per_sample
+from .batching import RunCost, run_per_sample
 from .inference import Engine
 
 
@@ -16,6 +16,7 @@ class Evaluation:
     metrics: dict[str, float]  # avg_value over the evaluated samples
     per_sample: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> value per evaluated sample
     outputs: dict[int, list[np.ndarray]] = field(default_factory=dict)  # kept model outputs by sample index
+    cost: RunCost | None = None  # the compile and the inferences it took (None: run on a cluster)
 
 
 KEPT_OUTPUT_BYTES = 256 << 20
@@ -48,15 +49,16 @@ def evaluate(engine: Engine, model: ov.Model, loader, metric, indices: Sequence[
             kept_bytes += size
 
     reset(metric)
+    cost = None
     if engine.remote is not None:
         engine.remote.per_sample(model, indices, handle, requests, description)
     else:
-        _run_here(engine, model, loader, indices, handle, requests, description)
-    return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept)
+        cost = _run_here(engine, model, loader, indices, handle, requests, description)
+    return Evaluation(average_values(metric), {name: np.asarray(v) for name, v in values.items()}, kept, cost)
 
 
 def _run_here(engine: Engine, model: ov.Model, loader, indices: Sequence[int], handle, requests: int | None,
-              description: str) -> None:
+              description: str) -> RunCost:
     specs = input_specs(model)
     annotations: dict[int, tuple] = {}
 
@@ -66,5 +68,6 @@ def _run_here(engine: Engine, model: ov.Model, loader, indices: Sequence[int], h
             annotations[index] = sample.annotation, sample.metadata
             yield index, sample.inputs
 
-    run_per_sample(engine, model, samples(), lambda index, outputs: handle(index, outputs, *annotations.pop(index)),
-                   requests, description, len(indices), "model for evaluation")
+    return run_per_sample(engine, model, samples(),
+                          lambda index, outputs: handle(index, outputs, *annotations.pop(index)),
+                          requests, description, len(indices), "model for evaluation")

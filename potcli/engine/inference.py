@@ -36,8 +36,9 @@ class Engine:
 
     def run(self, compiled: ov.CompiledModel, samples: Iterable[tuple[int, dict]],
             handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
-            description: str = "", total: int | None = None, unit: str = "sample") -> None:
-        """Infer every ``(index, inputs)`` of ``samples``; call ``handle(index, outputs)`` in sample order.
+            description: str = "", total: int | None = None, unit: str = "sample", shown: bool = True) -> None:
+        """Infer every ``(index, inputs)`` of ``samples``; call ``handle(index, outputs)`` in sample order
+        (``shown`` False: no progress of its own, the caller shows it).
 
         A ring of infer requests keeps several samples in flight; the oldest is always finished first, so
         results are processed by the calling thread in sample order (floating-point accumulations, and hence
@@ -46,7 +47,7 @@ class Engine:
         ring = [compiled.create_infer_request() for _ in range(self.requests_number(compiled, requests))]
         log.debug("%s: %s inferences on %d requests", description or "inference", total, len(ring))
         in_flight: collections.deque[tuple[int, ov.InferRequest]] = collections.deque()
-        with progress(description, total, unit) as meter:
+        with progress(description, total, unit, shown) as meter:
             try:
                 for position, (index, inputs) in enumerate(samples):
                     if len(in_flight) == len(ring):

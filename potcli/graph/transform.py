@@ -7,6 +7,7 @@ import openvino as ov
 import openvino.opset13 as ops
 from openvino._offline_transformations import compress_quantize_weights_transformation
 from openvino.passes import ConstantFolding, Manager
+from openvino.utils.node_factory import NodeFactory
 
 from ..statistics.ranges import FQParams
 from .placement import QuantizationPlan
@@ -60,6 +61,13 @@ def remove_fake_quantize(model: ov.Model, names: set[str]) -> ov.Model:
             node.output(0).replace(node.input_value(0))
     reverted.validate_nodes_and_infer_types()
     return reverted
+
+
+def copy_with_inputs(node: ov.Node, inputs: list[ov.Output], name: str) -> ov.Node:
+    """A new operation of ``node``'s type, version and attributes that reads ``inputs``."""
+    copy = NodeFactory(node.get_type_info().version_id).create(node.get_type_name(), inputs, node.get_attributes())
+    copy.set_friendly_name(name)
+    return copy
 
 
 def set_biases(model: ov.Model, biases: dict[tuple[str, int], np.ndarray]) -> ov.Model:

@@ -60,19 +60,39 @@ def _accuracy_aware(report: dict) -> dict | None:
     section = next((s for s in report["algorithms"] if s["algorithm"] == "AccuracyAwareQuantization"), None)
     if section is None:
         return None
-    result = section["result"]
+    result, ranking = section["result"], section["ranking"]
+    tried = [step for step in section["iterations"] if step["step"] == "revert"]
     return {"reached": result["reached"], "drop": result["drop"], "maximal_drop": section["maximal_drop"],
-            "drop_type": section["drop_type"], "reverted_layers": result["reverted_layers"]}
+            "drop_type": section["drop_type"], "reverted_layers": result["reverted_layers"],
+            "ranking": {key: ranking[key] for key in ("inferences", "full_subset_inferences", "seconds",
+                                                      "subset_samples")} | {"rankings": len(ranking["rankings"])},
+            "iterations": [{"accepted": step["accepted"], "evaluation_seconds": step["evaluation_seconds"]}
+                           for step in tried]}
 
 
 def _accuracy_aware_lines(value: dict) -> list[tuple[str, str]]:
     drops = ", ".join(f"{name} {drop:.4g}" for name, drop in value["drop"].items())
     verdict = "within" if value["reached"] else "NOT within"
     reverted = value["reverted_layers"]
-    return [("accuracy-aware", f"drop {drops}: {verdict} maximal_drop {value['maximal_drop']:g} "
-                               f"({value['drop_type']})"),
-            ("reverted to FP32", f"{len(reverted)} layer{'s' if len(reverted) != 1 else ''}"
-                                 + (f": {', '.join(reverted)}" if reverted else ""))]
+    lines = [("accuracy-aware", f"drop {drops}: {verdict} maximal_drop {value['maximal_drop']:g} "
+                                f"({value['drop_type']})"),
+             ("reverted to FP32", _counted(len(reverted), "layer") + (f": {', '.join(reverted)}" if reverted else ""))]
+    ranking, tried = value["ranking"], value["iterations"]
+    if ranking["rankings"]:
+        lines.append(("ranking", f"{ranking['inferences']} inferences in {ranking['seconds']:.2f} s, "
+                                 f"{_counted(ranking['rankings'], 'ranking')} (every group on all "
+                                 f"{ranking['subset_samples']} samples: {ranking['full_subset_inferences']})"))
+    if tried:
+        seconds = [step["evaluation_seconds"] for step in tried]
+        each = ": " + ", ".join(f"{s:.2f}" for s in seconds[:MAX_LISTED]) if len(seconds) > 1 else ""
+        lines.append(("iterations", f"{_counted(len(tried), 'revert')} tried, "
+                                    f"{sum(not step['accepted'] for step in tried)} rejected; evaluations "
+                                    f"{sum(seconds):.2f} s{each}{', ...' if len(seconds) > MAX_LISTED else ''}"))
+    return lines
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _size(report: dict) -> dict:

@@ -131,3 +131,39 @@ def test_accuracy_aware_without_metric_is_a_config_error(tmp_path):
                                IEEngine({}, ListLoader(models.random_inputs(model, 4))))
     with pytest.raises(ConfigError, match="engine.metric: AccuracyAwareQuantization needs a Metric"):
         pipeline.run(CompressionModel(model, "m"))
+
+
+def test_ranking_runs_a_fraction_of_a_full_ranking_and_reports_its_cost(tmp_path):
+    _, section, _ = run_aaq(tmp_path, Similarity(), outliers=("conv2", "conv3"))
+    ranking = section["ranking"]
+    accepted = [step for step in section["iterations"] if step["step"] == "revert" and step["accepted"]]
+    assert section["result"]["reached"] and len(accepted) >= 2
+    assert len(ranking["rankings"]) == 1 + sum(not step["accepted"] for step in section["iterations"])
+    assert 0 < ranking["inferences"] < ranking["full_subset_inferences"] / 2
+    assert ranking["inferences"] == sum(entry["inferences"] for entry in ranking["rankings"])
+    first = ranking["rankings"][0]
+    assert first["switchable_check"]["faithful"] and first["rounds"][0]["measured_on"] == "switchable"
+    assert all(0 < step["evaluation_seconds"] <= step["seconds"] for step in accepted)
+
+
+def test_a_switchable_model_that_misses_the_int8_loss_is_not_used(tmp_path, monkeypatch):
+    from potcli.algorithms.accuracy_aware import ranker
+    monkeypatch.setattr(ranker, "FIDELITY", -1.0)  # no agreement is close enough
+    _, section, _ = run_aaq(tmp_path, Similarity())
+    first = section["ranking"]["rankings"][0]
+    assert not first["switchable_check"]["faithful"]
+    assert {round_["measured_on"] for round_ in first["rounds"]} == {"compiled"}
+    assert reverts(section)[0] == ["conv2"] and section["result"]["reached"]
+
+
+def test_a_model_without_a_switchable_version_ranks_on_compiled_candidates(tmp_path, monkeypatch):
+    from potcli.algorithms.accuracy_aware import candidates
+
+    def cannot_copy(*args):
+        raise RuntimeError("the node factory cannot create this operation")
+    monkeypatch.setattr(candidates, "switchable_model", cannot_copy)
+    _, section, _ = run_aaq(tmp_path, Similarity())
+    first = section["ranking"]["rankings"][0]
+    assert "switchable_check" not in first
+    assert {round_["measured_on"] for round_ in first["rounds"]} == {"compiled"}
+    assert reverts(section)[0] == ["conv2"] and section["result"]["reached"]

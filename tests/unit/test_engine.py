@@ -59,6 +59,24 @@ def test_a_failing_handler_does_not_deadlock_the_queue(tmp_path):
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
+@pytest.mark.parametrize("total,requests,batches", [(8, 2, [4, 4]), (5, 2, [3, 2]), (300, 2, [64, 64, 64, 64, 44])])
+def test_batches_leave_no_request_idle_and_samples_come_back_in_order(monkeypatch, total, requests, batches):
+    from potcli.engine.batching import compile_per_sample, run_compiled_per_sample
+    engine = Engine()
+    sizes = []
+    run = engine.run
+    monkeypatch.setattr(engine, "run", lambda compiled, items, *args, **kwargs: run(
+        compiled, ((index, inputs) for index, inputs in items if sizes.append(len(inputs["image"])) or True),
+        *args, **kwargs))
+    sample = models.random_inputs(models.conv_relu(), 1)[0]
+    seen = []
+    run_compiled_per_sample(engine, compile_per_sample(engine, models.conv_relu(), "model"),
+                            ((i, {"image": sample}) for i in range(total)),
+                            lambda index, outputs: seen.append((index, outputs[0].shape)), requests, "test", total)
+    assert sizes == batches
+    assert seen == [(i, (1, 4, 8, 8)) for i in range(total)]
+
+
 def test_in_graph_statistics_equal_the_same_statistics_reduced_in_python():
     # abs_max is built from the in-graph min and max, and a tensor without a mean gets a sum as NaN probe
     model = models.conv_relu()

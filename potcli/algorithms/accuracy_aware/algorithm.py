@@ -3,29 +3,27 @@
 POT's semantics (maximal_drop, drop_type, max_iter_num, ranking_subset_size, metric_subset_ratio,
 use_prev_if_drop_increase, convert_to_mixed_preset, tune_hyperparams, metrics/baseline_value), done faster:
 statistics are collected once for every variant tried; the FP32 model is evaluated at most once; layers are
-ranked on one compiled switchable model (ranking.py) instead of one compile per layer; the ranking samples
-are read once and kept.
+ranked by successive halving (racing.py) instead of every layer on the whole ranking subset, each round on
+one switchable model (switchable.py) or on compiled reverted models, whichever this model runs cheaper
+(candidates.py), both with the CPU's real INT8 kernels; the scores of a ranking are reused until a revert is
+rejected; the ranking samples are read once and kept.
 """
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-import openvino as ov
-
 from ...config.params import AlgorithmParams
 from ...data.metric_calls import has_per_sample_values, metric_directions, require_names
 from ...data.samples import CachedLoader, dataset_length, sample_indices
 from ...engine.evaluation import Evaluation, evaluate
-from ...graph.queries import constant_value, nodes_by_name
-from ...graph.transform import remove_fake_quantize, set_biases
 from ...rules import device_rules
-from ..bias_correction.shifts import find_bias_layers
 from ..context import QuantizationState, RunContext
 from ..default_quantization import finish_default_quantization, prepare_and_collect
-from .groups import QuantizerGroup, quantizer_groups
-from .ranker import Ranker, output_error
+from .groups import QuantizerGroup, Reverter, quantizer_groups
+from .racing import Standing
+from .ranker import Ranker, Reference
+from .scoring import output_error
 from .target import AccuracyTarget, select_metrics
 
 log = logging.getLogger("potq")
@@ -48,6 +46,7 @@ class Candidate:
     evaluation: Evaluation
     excess: float
     reverted: list[QuantizerGroup] = field(default_factory=list)
+    seconds: float = 0.0  # its evaluation took
 
 
 def run_accuracy_aware(state: QuantizationState, params: AlgorithmParams, ctx: RunContext) -> QuantizationState:
@@ -111,13 +110,14 @@ class _AccuracyAwareRun:
         ranker = None
         if not self._reached(best):
             ranker = Ranker(self.ctx, state.model, self.target, self._ranking_indices(best), self.per_sample,
-                            self.fp32_eval)
+                            Reverter(best.state.fp32, best.state.plan),
+                            device_rules(self.params.quantization.target_device)["agnostic"], self.fp32_eval)
             tuned = [key for key in plans if key.startswith("tune")]
             if tuned:
                 best = self._tune(best, tuned, quantize, ranker)
         if not self._reached(best):
-            best = self._revert_layers(best, state, ranker)
-        return self._result(best, initial, started)
+            best = self._revert_layers(best, ranker)
+        return self._result(best, initial, started, ranker)
 
     def _variants(self) -> dict[str, AlgorithmParams]:
         """DefaultQuantization parameter sets this run may try; their statistics are all collected at once."""
@@ -132,13 +132,15 @@ class _AccuracyAwareRun:
 
     def _measure(self, state: QuantizationState, label: str, reverted=None) -> Candidate:
         keep = frozenset(self.indices) if self.fp32_eval is not None and not self.per_sample else frozenset()
+        started = time.perf_counter()
         with self.ctx.timed("int8 evaluation"):
             evaluation = _reporting(evaluate(self.ctx.engine, state.model, self.ctx.loader, self.ctx.metric,
                                              self.indices, self.ctx.eval_requests, self.per_sample, keep,
                                              f"Evaluation ({label})", postprocess=self.ctx.postprocess),
                                     self.target.directions)
         self.evaluations += 1
-        return Candidate(state, evaluation, self.target.excess(evaluation.metrics), list(reverted or []))
+        return Candidate(state, evaluation, self.target.excess(evaluation.metrics), list(reverted or []),
+                         round(time.perf_counter() - started, 4))
 
     def _reached(self, candidate: Candidate) -> bool:
         return self.target.reached(candidate.evaluation.metrics)
@@ -148,24 +150,41 @@ class _AccuracyAwareRun:
         return other if other.excess < current.excess else current
 
     def _ranking_indices(self, candidate: Candidate) -> list[int]:
-        """The ranking_subset_size samples that degraded most (POT's choice), or the first ones if unknown."""
+        """The ranking_subset_size samples that degraded most (POT's choice), most degraded first, or the first
+        ones if unknown."""
         size = min(self.accuracy.ranking_subset_size or DEFAULT_RANKING_SUBSET, len(self.indices))
         metric = self.target.worst_metric(candidate.evaluation.metrics)
-        degradation, candidates = None, self.indices
+        scores = self._sample_scores(candidate.evaluation, metric)
+        if scores is None:
+            return list(self.indices[:size])
+        fp32 = self._fp32_scores(metric, scores)
+        if fp32 is None:  # no FP32 per-sample values: the best INT8 sample stands in for them
+            fp32 = dict.fromkeys(scores, max(scores.values()))
+        if len(scores) < size:
+            log.warning("ranking on %d samples: the outputs of more do not fit in memory", len(scores))
+        return sorted(scores, key=lambda i: (scores[i] - fp32[i], i))[:size]
+
+    def _sample_scores(self, evaluation: Evaluation, metric: str) -> dict[int, float] | None:
+        """Per-sample ranking scores (higher is better, scoring.py's) of an evaluated model, by sample index:
+        its metric values, or minus the error of its kept outputs against FP32 (None: unknown)."""
         if self.per_sample:
-            values = candidate.evaluation.per_sample[metric]
-            reference = self.fp32_eval.per_sample[metric] if self.fp32_eval else np.full_like(values, values.max())
-            degradation = self.target.degradation(metric, reference, values)
-        elif self.fp32_eval is not None:  # ranked by output error: only samples whose outputs were kept
-            candidates = [i for i in self.indices if i in self.fp32_eval.outputs and i in candidate.evaluation.outputs]
-            degradation = np.array([output_error(self.fp32_eval.outputs[i], candidate.evaluation.outputs[i])
-                                    for i in candidates])
-            if len(candidates) < size:
-                log.warning("ranking on %d samples: the outputs of more do not fit in memory", len(candidates))
-        if degradation is None:
-            return self.indices[:size]
-        order = sorted(range(len(candidates)), key=lambda k: (-degradation[k], candidates[k]))
-        return sorted(candidates[k] for k in order[:size])
+            return {i: self.target.better(metric, v, 0.0)
+                    for i, v in zip(self.indices, evaluation.per_sample[metric], strict=True)}
+        if self.fp32_eval is None:
+            return None
+        return {i: -output_error(self.fp32_eval.outputs[i], evaluation.outputs[i])
+                for i in self.indices if i in self.fp32_eval.outputs and i in evaluation.outputs}
+
+    def _fp32_scores(self, metric: str, scores: dict[int, float]) -> dict[int, float] | None:
+        """The FP32 model's per-sample scores for the samples of ``scores`` (None: not evaluated)."""
+        if not self.per_sample:
+            return dict.fromkeys(scores, 0.0)  # FP32 outputs have no error against themselves
+        return self._sample_scores(self.fp32_eval, metric) if self.fp32_eval is not None else None
+
+    def _reference(self, candidate: Candidate, metric: str) -> Reference:
+        scores = self._sample_scores(candidate.evaluation, metric)
+        return Reference(candidate.evaluation.cost, scores,
+                         self._fp32_scores(metric, scores) if scores is not None else None)
 
     def _tune(self, best: Candidate, tuned: list[str], quantize, ranker: Ranker) -> Candidate:
         """POT's tune_hyperparams: score each variant on the ranking subset; fully evaluate the best one."""
@@ -182,55 +201,44 @@ class _AccuracyAwareRun:
             return best
         return self._keep_better(best, self._measure(states[winner], f"tune_hyperparams {winner}"))
 
-    def _revert_layers(self, best: Candidate, state: QuantizationState, ranker: Ranker) -> Candidate:
-        """Greedy: revert the group whose removal helps most, re-evaluate, repeat (POT's step-back rule)."""
+    def _revert_layers(self, best: Candidate, ranker: Ranker) -> Candidate:
+        """Greedy: revert the group whose removal helps most, re-evaluate, repeat (POT's step-back rule). The
+        ranking's order is kept after an accepted revert and made again after a rejected one."""
         current = best
-        plan = current.state.plan
-        remaining = quantizer_groups(current.state.fp32, plan, device_rules(self.params.quantization.target_device))
-        biases = {layer.node: layer for layer in find_bias_layers(current.state.fp32, plan) if layer.bias_add}
-        scores: dict[QuantizerGroup, float] = {}
+        remaining = quantizer_groups(current.state.fp32, current.state.plan,
+                                     device_rules(self.params.quantization.target_device))
+        ranked: list[Standing] = []
         limit = self.accuracy.max_iter_num or len(remaining)
         attempts = 0
         while remaining and attempts < limit and not self._reached(current):
-            if not scores:
+            if not ranked:
                 metric = self.target.worst_metric(current.evaluation.metrics)
                 with self.ctx.timed("ranking"):
-                    scores = ranker.rank(current.state.model, remaining, metric)
-            group = max(remaining, key=lambda g: (scores[g], [-ord(c) for c in ",".join(g.layers)]))
+                    ranked = ranker.rank(current.state.model, remaining, metric, self._reference(current, metric))
+            standing = ranked.pop(0)
+            group = standing.candidate
             attempts += 1
             started = time.perf_counter()
-            model = self._reverted(current.state, group, biases)
+            model = ranker.reverter.reverted_model(current.state.model, group)
             self.ctx.dump(model, f"aaq_iteration_{attempts}")
             candidate = self._measure(replace(current.state, model=model), f"iteration {attempts}",
                                       current.reverted + [group])
             accepted = not (candidate.excess > current.excess and self.accuracy.use_prev_if_drop_increase)
             self.iterations.append({"step": "revert", "iteration": attempts, "layers": list(group.layers),
-                                    "quantizers": sorted(group.quantizers), "score": scores[group],
-                                    "metrics": candidate.evaluation.metrics,
+                                    "quantizers": sorted(group.quantizers), "score": standing.gain,
+                                    "score_samples": standing.samples, "metrics": candidate.evaluation.metrics,
                                     "drop": self.target.drops(candidate.evaluation.metrics), "accepted": accepted,
+                                    "evaluation_seconds": candidate.seconds,
                                     "seconds": round(time.perf_counter() - started, 4)})
             remaining.remove(group)
-            scores.pop(group, None)
             if accepted:
                 current = candidate
                 best = self._keep_better(best, candidate)
             else:
-                scores = {}  # the ranking was misleading here: rank again on the current model
+                ranked = []  # the ranking was misleading here: rank again on the current model
         return current if self._reached(current) else best
 
-    @staticmethod
-    def _reverted(state: QuantizationState, group: QuantizerGroup, biases: dict) -> ov.Model:
-        """``state.model`` without the group's FakeQuantize, and with the FP32 biases of its layers back
-        (bias correction had shifted them for a quantization error the layers no longer have)."""
-        model = remove_fake_quantize(state.model, set(group.quantizers))
-        fp32_nodes = nodes_by_name(state.fp32)
-        restore = {}
-        for layer in (biases[name] for name in group.layers if name in biases):
-            original = fp32_nodes[layer.bias_add].input_value(layer.bias_port)
-            restore[(layer.bias_add, layer.bias_port)] = constant_value(original)
-        return set_biases(model, restore) if restore else model
-
-    def _result(self, best: Candidate, initial: Candidate, started: float) -> QuantizationState:
+    def _result(self, best: Candidate, initial: Candidate, started: float, ranker: Ranker | None) -> QuantizationState:
         reached = self._reached(best)
         reverted_layers = [layer for group in best.reverted for layer in group.layers]
         section = {
@@ -240,7 +248,9 @@ class _AccuracyAwareRun:
             "maximal_drop": self.target.maximal_drop, "drop_type": "relative" if self.target.relative else "absolute",
             "evaluation_samples": len(self.indices), "ranking_by": "metric" if self.per_sample else "output_error",
             "default_quantization": {"metrics": initial.evaluation.metrics,
-                                     "drop": self.target.drops(initial.evaluation.metrics)},
+                                     "drop": self.target.drops(initial.evaluation.metrics),
+                                     "evaluation_seconds": initial.seconds},
+            "ranking": _ranking_section(ranker),
             "iterations": self.iterations,
             "result": {"reached": reached, "metrics": best.evaluation.metrics,
                        "drop": self.target.drops(best.evaluation.metrics), "reverted_layers": reverted_layers},
@@ -249,3 +259,14 @@ class _AccuracyAwareRun:
             "reverted": {layer: "reverted to FP32 by AccuracyAwareQuantization" for layer in reverted_layers},
         }
         return best.state.with_section(section, status="ok" if reached else "accuracy_target_not_reached")
+
+
+def _ranking_section(ranker: Ranker | None) -> dict:
+    """What ranking cost: inferences and seconds of every ranking, and what scoring every group on the whole
+    ranking subset (POT's way) would have cost in inferences."""
+    rankings = ranker.log if ranker is not None else []
+    subset = len(ranker.indices) if ranker is not None else 0
+    return {"subset_samples": subset, "rankings": rankings,
+            "inferences": sum(entry["inferences"] for entry in rankings),
+            "seconds": round(sum(entry["seconds"] for entry in rankings), 4),
+            "full_subset_inferences": sum((entry["groups"] + 1) * subset for entry in rankings)}

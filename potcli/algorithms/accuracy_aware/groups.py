@@ -1,25 +1,22 @@
-"""Which quantized layers hurt accuracy most: groups of quantizers and a one-compile way to score them.
+"""What AccuracyAwareQuantization reverts: groups of quantizers, and the model with a group reverted.
 
 A *group* is the smallest set of FakeQuantize that must go together to put layers back in floating point:
 a layer's weight quantizer, the activation quantizers that feed it (directly or through precision-agnostic
 ops), and, because a removed activation quantizer un-quantizes every layer that reads it, the quantizers of
 those layers too (connected components of the quantizer-layer graph).
 
-Scoring every group by building and compiling one reverted model per group (what POT and NNCF do) costs a
-compile per group. Here every FakeQuantize of a group is wrapped in ``Select(keep_g, fq, fq_input)`` with
-``keep_g`` a boolean model input: one compiled model, and reverting group g is just feeding keep_g = False.
+A group reverted is ``Reverter.reverted_model``: its FakeQuantize removed and its layers' FP32 biases back.
 """
 from dataclasses import dataclass
 
 import numpy as np
 import openvino as ov
-import openvino.opset13 as ops
 
 from ...graph.disjoint_sets import DisjointSets
 from ...graph.placement import QuantizationPlan
-from ...graph.queries import consumers, nodes_by_name
-
-KEEP_INPUT = "potq_keep_{}"
+from ...graph.queries import constant_value, consumers, nodes_by_name
+from ...graph.transform import remove_fake_quantize, set_biases
+from ..bias_correction.shifts import find_bias_layers
 
 
 @dataclass(frozen=True)
@@ -67,26 +64,21 @@ def _layers_reading(readers, nodes, quantized_ops: set[str], agnostic) -> set[st
     return found
 
 
-def switchable_model(model: ov.Model, groups: list[QuantizerGroup]) -> ov.Model:
-    """A copy of ``model`` where group g's FakeQuantize are bypassed when input ``potq_keep_g`` is False."""
-    switchable = model.clone()
-    nodes = nodes_by_name(switchable)
-    flags = []
-    for index, group in enumerate(groups):
-        flag = ops.parameter([], ov.Type.boolean, name=KEEP_INPUT.format(index))
-        flag.output(0).get_tensor().set_names({KEEP_INPUT.format(index)})
-        flags.append(flag)
-        for name in sorted(group.quantizers):
-            fq = nodes[name]
-            readers = list(fq.output(0).get_target_inputs())
-            choice = ops.select(flag, fq.output(0), fq.input_value(0), name=f"{name}/potq_switch")
-            for reader in readers:
-                reader.replace_source_output(choice.output(0))
-    switchable.add_parameters(flags)
-    switchable.validate_nodes_and_infer_types()
-    return switchable
+class Reverter:
+    """Models with quantizer groups put back in floating point."""
 
+    def __init__(self, fp32: ov.Model, plan: QuantizationPlan):
+        fp32_nodes = nodes_by_name(fp32)
+        self.biases: dict[str, tuple[str, int, np.ndarray]] = {}  # layer -> its bias Add, port, FP32 value
+        for layer in find_bias_layers(fp32, plan):
+            if layer.bias_add:
+                original = fp32_nodes[layer.bias_add].input_value(layer.bias_port)
+                self.biases[layer.node] = (layer.bias_add, layer.bias_port, constant_value(original))
 
-def keep_flags(count: int, reverted: int | None) -> dict[str, np.ndarray]:
-    """Inputs of a switchable model with every group kept, except ``reverted`` (None: keep all; -1: none)."""
-    return {KEEP_INPUT.format(i): np.array(reverted != -1 and i != reverted) for i in range(count)}
+    def reverted_model(self, model: ov.Model, group: QuantizerGroup) -> ov.Model:
+        """``model`` without the group's FakeQuantize, and with the FP32 biases of its layers back (bias
+        correction had shifted them for a quantization error the layers no longer have)."""
+        reverted = remove_fake_quantize(model, set(group.quantizers))
+        restore = {(add, port): value for add, port, value in (self.biases[name] for name in group.layers
+                                                               if name in self.biases)}
+        return set_biases(reverted, restore) if restore else reverted

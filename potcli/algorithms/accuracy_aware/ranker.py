@@ -1,89 +1,104 @@
-"""Scoring quantized models and quantizer groups on AccuracyAwareQuantization's ranking subset.
+"""Which quantizer groups to revert first: a race (racing.py) over the ranking subset, each round measured the
+cheaper of two ways on this model (candidates.py), every measurement through SampleScorer.scores.
 
-The ranking samples are read from the DataLoader once and kept. A score is higher-is-better: the primary
-metric on the subset (direction-adjusted) when the Metric reports per-sample values, else minus the mean
-normalized squared error of the outputs against FP32 (as NNCF does).
+The ranking subset comes in order of degradation (most degraded first), so the first round sees the samples
+that tell most. The switchable model runs the INT8 layers with their floating-point copies beside them,
+which can change how the CPU plugin fuses them: it is used only if, on the first round's samples, its base
+model loses what the real INT8 model lost there (within FIDELITY), as that model's evaluation measured.
+Every ranking is logged with the inferences it ran, its rounds, that check and its seconds.
 """
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import openvino as ov
 
-from ...data.metric_calls import average_values, postprocessed, reset, update
-from ...data.samples import input_specs, output_names, prepared_sample
-from ...engine.batching import run_per_sample
+from ...engine.batching import RunCost, compile_per_sample
+from ...progress import progress
 from ..context import RunContext
-from .groups import QuantizerGroup, keep_flags, switchable_model
+from .candidates import Compiled, Speed, Switchable
+from .groups import QuantizerGroup, Reverter
+from .racing import Standing, race
+from .scoring import SampleScorer
+
+FIDELITY = 0.25  # share of the real INT8 model's loss the switchable model may miss or add
 
 
-def output_error(reference: list[np.ndarray], outputs: list[np.ndarray]) -> float:
-    """Normalized squared error of a sample's outputs against the FP32 ones."""
-    error = sum(float(np.sum((o - r) ** 2)) for r, o in zip(reference, outputs, strict=True))
-    scale = sum(float(np.sum(r ** 2)) for r in reference)
-    return error / max(scale, 1e-12)
+@dataclass(frozen=True)
+class Reference:
+    """What the evaluations tell about a model to rank: per-sample scores by sample index (None: unknown)."""
+
+    cost: RunCost | None  # what evaluating the model took: a first guess of what a compiled candidate costs
+    scores: dict[int, float] | None  # the model's own, as the CPU runs it in INT8
+    fp32_scores: dict[int, float] | None  # the FP32 model's
 
 
 class Ranker:
     def __init__(self, ctx: RunContext, fp32_model: ov.Model, target, indices: list[int], by_metric: bool,
-                 fp32_eval=None):
-        self.ctx, self.target, self.indices, self.by_metric = ctx, target, indices, by_metric
-        specs = input_specs(fp32_model)
-        self.names = output_names(fp32_model)
-        self.samples = {index: prepared_sample(ctx.loader, index, specs) for index in indices}  # read once
-        self.reference = None
+                 reverter: Reverter, agnostic, fp32_eval=None):
+        self.ctx, self.indices, self.reverter, self.agnostic = ctx, indices, reverter, agnostic
+        self.scorer = SampleScorer(ctx, fp32_model, indices, by_metric, target)
         if not by_metric:
-            self.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
-                else self._outputs(fp32_model)
-        self.metric_name = None
+            self.scorer.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
+                else self.scorer.outputs(compile_per_sample(ctx.engine, fp32_model, "FP32 model for ranking"), indices)
+        self.log: list[dict] = []  # one entry per ranking
 
     def score_model(self, model: ov.Model, metric_name: str) -> float:
-        """Subset score of one model (higher is better)."""
-        self.metric_name = metric_name
-        return self._scores(model, [{}])[0]
+        """Mean score of one model on the whole ranking subset (higher is better)."""
+        self.scorer.metric_name = metric_name
+        return float(np.mean(self.scorer.model_scores(model, self.indices)))
 
-    def rank(self, model: ov.Model, groups: list[QuantizerGroup], metric_name: str) -> dict[QuantizerGroup, float]:
-        """How much reverting each group improves the subset score of ``model`` (one compile for all)."""
-        self.metric_name = metric_name
-        blocks = [keep_flags(len(groups), None)] + [keep_flags(len(groups), g) for g in range(len(groups))]
-        scores = self._scores(switchable_model(model, groups), blocks)
-        return {group: score - scores[0] for group, score in zip(groups, scores[1:], strict=True)}
+    def rank(self, model: ov.Model, groups: list[QuantizerGroup], metric_name: str,
+             reference: Reference) -> list[Standing]:
+        """``groups`` best first: how much reverting each helps ``model`` on the ranking subset."""
+        self.scorer.metric_name = metric_name
+        started, inferences = time.perf_counter(), self.scorer.inferences
+        cost = reference.cost
+        compiled_speed = Speed(cost.compile_seconds, cost.run_seconds / max(cost.samples, 1)) if cost else Speed()
+        switchable = Switchable(self.ctx.engine, model, groups, self.reverter.biases, self.agnostic)
+        switchable.usable = reference.scores is not None and reference.fp32_scores is not None
+        ways = (switchable, Compiled(self.ctx.engine, model, self.reverter.reverted_model, compiled_speed))
+        entry = {"groups": len(groups), "rounds": []}
 
-    def _scores(self, model: ov.Model, blocks: list[dict]) -> list[float]:
-        size = len(self.indices)
-        scores: list[float] = []
-        errors: list[float] = []
-        metric = self.ctx.metric
+        def measure(candidates: list, positions: range) -> list[np.ndarray]:
+            indices = [self.indices[p] for p in positions]
+            with progress(f"Ranking {len(candidates) - 1} groups on samples {positions.start + 1}-{positions.stop}",
+                          len(candidates), "candidate") as meter:
+                probe = None
+                if switchable.usable and switchable.compiled is None:
+                    switchable.build()
+                if switchable.usable and not switchable.speed.known():  # its speed and fidelity show on the base
+                    probe = switchable.measure(self.scorer, candidates[:1], indices, meter)
+                    entry["switchable_check"] = _fidelity(probe[0], indices, reference)
+                    switchable.usable = entry["switchable_check"]["faithful"]
+                way = self._cheaper([w for w in ways if w.usable], candidates, len(indices))
+                entry["rounds"].append({"candidates": len(candidates) - 1, "samples": positions.stop,
+                                        "measured_on": way.name})
+                if probe is not None and way is switchable:
+                    return probe + way.measure(self.scorer, candidates[1:], indices, meter)
+                return way.measure(self.scorer, candidates, indices, meter)  # all of a round the same way
 
-        def samples():
-            for block, flags in enumerate(blocks):
-                for position, index in enumerate(self.indices):
-                    yield block * size + position, {**self.samples[index].inputs, **flags}
+        standings = race(groups, len(self.indices), measure)
+        entry.update(inferences=self.scorer.inferences - inferences, seconds=round(time.perf_counter() - started, 4))
+        self.log.append(entry)
+        return standings
 
-        def handle(code: int, outputs: list[np.ndarray]) -> None:
-            _, position = divmod(code, size)
-            index = self.indices[position]
-            if position == 0:
-                errors.clear()
-                if self.by_metric:
-                    reset(metric)
-            if self.by_metric:
-                sample = self.samples[index]
-                update(metric, postprocessed(self.ctx.postprocess, self.names, outputs, sample.metadata, index),
-                       sample.annotation, index)
-            else:
-                errors.append(output_error(self.reference[index], outputs))
-            if position == size - 1:
-                if self.by_metric:
-                    value = average_values(metric)[self.metric_name]
-                    scores.append(self.target.better(self.metric_name, value, 0.0))
-                else:
-                    scores.append(-float(np.mean(errors)))
+    @staticmethod
+    def _cheaper(ways: Sequence, candidates: list, samples: int):
+        """The way that measures ``candidates`` on ``samples`` new samples in the fewest seconds (of those whose
+        speed is known, else the first)."""
+        known = [way for way in ways if way.speed.known()]
+        if not known:
+            return ways[0]
+        return min(known, key=lambda way: way.speed.round_seconds(way.compiles_needed(candidates),
+                                                                  len(candidates) * samples))
 
-        run_per_sample(self.ctx.engine, model, samples(), handle, self.ctx.eval_requests, "Ranking",
-                       len(blocks) * size, "model for ranking")
-        return scores
 
-    def _outputs(self, model: ov.Model) -> dict[int, list[np.ndarray]]:
-        outputs = {}
-        run_per_sample(self.ctx.engine, model, ((i, self.samples[i].inputs) for i in self.indices),
-                       lambda index, out: outputs.__setitem__(index, out), self.ctx.eval_requests, "FP32 outputs",
-                       len(self.indices), "FP32 model for ranking")
-        return outputs
+def _fidelity(switchable_scores: np.ndarray, indices: list[int], reference: Reference) -> dict:
+    """Whether the switchable model's base loses, against FP32, what the real INT8 model lost on ``indices``."""
+    fp32 = np.array([reference.fp32_scores[i] for i in indices])
+    real = float(np.mean(fp32 - np.array([reference.scores[i] for i in indices])))
+    switchable_loss = float(np.mean(fp32 - switchable_scores))
+    return {"samples": len(indices), "int8_loss": real, "switchable_loss": switchable_loss,
+            "faithful": abs(switchable_loss - real) <= FIDELITY * abs(real)}

@@ -1,0 +1,124 @@
+"""The two ways to measure a ranking's candidates (a quantizer group reverted, or BASE: nothing reverted), and
+what each costs on this model.
+
+- ``Switchable``: every candidate on one compiled model (switchable.py). One compile; each inference runs the
+  INT8 model and floating-point copies of its layers, about an INT8 plus an FP32 inference.
+- ``Compiled``: each candidate compiled as the INT8 model it is; the next candidate compiles in a background
+  thread while the current one is measured, and candidates that go on to the next round stay compiled (up to
+  KEEP_BYTES of weights). INT8 speed, one compile per candidate.
+
+Both keep the seconds they spend per sample and per compile, so the ranker can give each round of a ranking
+to the cheaper one. Within a round every candidate is measured the same way, so scores stay comparable.
+"""
+import logging
+import time
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import openvino as ov
+
+from ...engine.batching import PerSampleModel, compile_per_sample
+from ...engine.inference import Engine
+from ...errors import ModelError, first_line
+from .groups import QuantizerGroup
+from .racing import BASE
+from .scoring import SampleScorer
+from .switchable import keep_flags, switchable_model
+
+log = logging.getLogger("potq")
+KEEP_BYTES = 256 << 20  # weights of the compiled candidates kept from one round to the next
+_LAST = object()  # after the last candidate
+
+
+class Speed:
+    """Measured cost of one way of measuring: seconds per compile and per sample scored."""
+
+    def __init__(self, compile_seconds: float | None = None, sample_seconds: float | None = None):
+        self.compile_seconds, self.sample_seconds = compile_seconds, sample_seconds
+
+    def known(self) -> bool:
+        return self.compile_seconds is not None and self.sample_seconds is not None
+
+    def round_seconds(self, compiles: int, samples: int) -> float:
+        return compiles * self.compile_seconds + samples * self.sample_seconds
+
+    def timed_scores(self, scorer: SampleScorer, compiled: PerSampleModel, indices: Sequence[int],
+                     flags: dict | None = None) -> np.ndarray:
+        started = time.perf_counter()
+        scores = scorer.scores(compiled, indices, flags)
+        self.sample_seconds = (time.perf_counter() - started) / max(len(indices), 1)
+        return scores
+
+
+class Switchable:
+    name = "switchable"
+
+    def __init__(self, engine: Engine, model: ov.Model, groups: Sequence[QuantizerGroup], biases: dict, agnostic):
+        self.engine, self.model, self.groups, self.biases, self.agnostic = engine, model, list(groups), biases, agnostic
+        self.position = {group: i for i, group in enumerate(self.groups)}
+        self.compiled: PerSampleModel | None = None
+        self.speed = Speed()
+        self.usable = True  # False once it is known not to compute what the CPU runs, or not to build
+
+    def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
+        return int(self.compiled is None)
+
+    def build(self) -> None:
+        """Compile the switchable model (``usable`` False if OpenVINO cannot build it for this model)."""
+        started = time.perf_counter()
+        try:
+            self.compiled = compile_per_sample(self.engine, switchable_model(self.model, self.groups, self.biases,
+                                                                  self.agnostic), "switchable model for ranking")
+        except (RuntimeError, ModelError) as e:  # an operation the node factory cannot copy, or not compile
+            log.debug("no switchable model for ranking: %s", first_line(e))
+            self.usable = False
+            return
+        self.speed.compile_seconds = time.perf_counter() - started
+
+    def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
+        results = []
+        for candidate in candidates:
+            flags = keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
+            results.append(self.speed.timed_scores(scorer, self.compiled, indices, flags))
+            meter.update(1)
+        return results
+
+
+class Compiled:
+    name = "compiled"
+    usable = True
+
+    def __init__(self, engine: Engine, model: ov.Model, reverted: Callable[[ov.Model, QuantizerGroup], ov.Model],
+                 speed: Speed):
+        self.engine, self.model, self.reverted, self.speed = engine, model, reverted, speed
+        weights = sum(node.get_byte_size() for node in model.get_ordered_ops() if node.get_type_name() == "Constant")
+        self.keep = max(1, KEEP_BYTES // max(weights, 1))  # compiled candidates kept between rounds
+        self.kept: dict[Hashable, PerSampleModel] = {}
+
+    def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
+        return sum(1 for candidate in candidates if candidate not in self.kept)
+
+    def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
+        self.kept = {c: p for c, p in self.kept.items() if c in candidates}  # the others are out of the race
+        results = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="potq-compile") as background:
+            upcoming = background.submit(self._compiled, candidates[0])
+            for candidate, following in zip(candidates, [*candidates[1:], _LAST], strict=True):
+                compiled = upcoming.result()
+                if following is not _LAST:  # compiles while this one is measured
+                    upcoming = background.submit(self._compiled, following)
+                results.append(self.speed.timed_scores(scorer, compiled, indices))
+                meter.update(1)
+                if candidate is BASE or len(self.kept) < self.keep:
+                    self.kept[candidate] = compiled
+        return results
+
+    def _compiled(self, candidate: Hashable) -> PerSampleModel:
+        if candidate in self.kept:
+            return self.kept[candidate]
+        started = time.perf_counter()
+        model = self.model if candidate is BASE else self.reverted(self.model, candidate)
+        compiled = compile_per_sample(self.engine, model, "reverted model for ranking")
+        self.speed.compile_seconds = time.perf_counter() - started
+        return compiled
