@@ -419,19 +419,23 @@ def _raise_interrupted(signum, _frame):
     raise Interrupted(signum, signal.Signals(signum).name)
 
 
-_threads_before_plugins: set[threading.Thread] = set()  # OpenVINO's own (its telemetry sender)
+# The threads running when a command started loading plugins (OpenVINO's own telemetry sender among them);
+# None for commands that load none, whose threads are all potq's and OpenVINO's.
+_threads_before_plugins: set[threading.Thread] | None = None
 
 
 def _note_threads_before_plugins() -> None:
-    _threads_before_plugins.update(threading.enumerate())
+    global _threads_before_plugins
+    _threads_before_plugins = set(threading.enumerate())
 
 
 def entry_point() -> None:
     """The ``potq`` program (console script and ``python -m potcli``): ``main``, then the exit, without
     waiting for threads that a plugin started and left running."""
     code = main()
-    strays = [t.name for t in threading.enumerate() if not t.daemon and t not in _threads_before_plugins
-              and t is not threading.main_thread()]
+    strays = [] if _threads_before_plugins is None else \
+        [t.name for t in threading.enumerate() if not t.daemon and t not in _threads_before_plugins
+         and t is not threading.main_thread()]
     if strays:
         log.warning("a plugin left %d thread%s running (%s); exiting without waiting for %s", len(strays),
                     "s" if len(strays) > 1 else "", ", ".join(strays), "them" if len(strays) > 1 else "it")
