@@ -50,9 +50,9 @@ class ClusterRuns:
         self.recipe_future = None
 
     def per_sample(self, model: ov.Model, indices: Sequence[int], handle: SampleHandler, requests: int | None,
-                   description: str, extra_inputs: dict[str, np.ndarray] | None = None) -> None:
+                   description: str, extra_inputs: dict[str, np.ndarray] | None = None, shown: bool = True) -> None:
         ranges = shard_ranges(len(indices), len(self._workers()), per_sample_batch(model))
-        with progress(description, len(indices)) as meter:
+        with progress(description, len(indices), shown=shown) as meter:
             def consume(results):
                 for index, outputs, annotation, metadata in results:
                     handle(index, outputs, annotation, metadata)
