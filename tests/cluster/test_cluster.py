@@ -39,15 +39,87 @@ def test_distributed_default_quantization_writes_the_byte_identical_model(run_cl
     assert reports[1]["summary"]["metrics"] == reports[0]["summary"]["metrics"]
 
 
-def test_accuracy_aware_quantization_reverts_the_same_layers(run_cli, cluster_address, tmp_path):
-    for out, extra in ((tmp_path / "local", ()), (tmp_path / "cluster", ("--cluster", cluster_address))):
-        assert run_cli("run", DIGITS / "config_aaq.yaml", "-o", out, "--no-progress", *extra).exit_code == 0
+def test_accuracy_aware_quantization_ranks_on_the_workers_and_reverts_the_same_layers(run_cli, cluster_address,
+                                                                                      tmp_path, monkeypatch):
+    """The same scores, reverts and model as a local run; with a cluster this process compiles and runs no
+    ranking model (without one it does: the spies see them), and the cluster's passes carry every ranking
+    inference, with the switchable model's switches as extra inputs."""
+    from potcli.cluster.runs import ClusterRuns
+    from potcli.engine.inference import Engine
+    here: dict[str, list[str]] = {"local": [], "cluster": []}
+    sent: list[tuple[int, list[str]]] = []
+    run = "local"
+    compile_, infer, per_sample = Engine.compile, Engine.run, ClusterRuns.per_sample
+
+    def compiling(self, model, what="model", *args, **kwargs):
+        here[run].append(what)
+        return compile_(self, model, what, *args, **kwargs)
+
+    def inferring(self, compiled, samples, handle, requests=None, description="", *args, **kwargs):
+        here[run].append(description)
+        return infer(self, compiled, samples, handle, requests, description, *args, **kwargs)
+
+    def sending(self, model, indices, handle, requests, description, extra_inputs=None, shown=True):
+        if description == "Ranking":
+            sent.append((len(indices), sorted(extra_inputs or {})))
+        return per_sample(self, model, indices, handle, requests, description, extra_inputs, shown)
+
+    monkeypatch.setattr(Engine, "compile", compiling)
+    monkeypatch.setattr(Engine, "run", inferring)
+    monkeypatch.setattr(ClusterRuns, "per_sample", sending)
+    for run, extra in (("local", ()), ("cluster", ("--cluster", cluster_address))):
+        result = run_cli("run", DIGITS / "config_aaq.yaml", "-o", tmp_path / run, "--no-progress", *extra)
+        assert result.exit_code == 0, result
     reports = [json.loads((tmp_path / run / "report.json").read_text()) for run in ("local", "cluster")]
     sections = [next(s for s in report["algorithms"] if s["algorithm"] == "AccuracyAwareQuantization")
                 for report in reports]
     assert sections[0]["result"]["reverted_layers"] == ["res.conv2"]
     assert sections[1]["result"] == sections[0]["result"]
     assert files(tmp_path / "cluster", "digits_aaq") == files(tmp_path / "local", "digits_aaq")
+    steps = [[(step["layers"], step["score"], step["score_samples"]) for step in section["iterations"]]
+             for section in sections]
+    assert steps[1] == steps[0]
+
+    def ranking(names: list[str]) -> list[str]:
+        return [name for name in names if "ranking" in name.lower()]
+
+    local, cluster = (section["ranking"] for section in sections)
+    assert ranking(here["local"]) and local["worker_inferences"] == 0
+    assert ranking(here["cluster"]) == [], "the ranking compiled or ran a model in this process"
+    assert cluster["worker_inferences"] == cluster["inferences"] == sum(count for count, _ in sent) > 0
+    assert all(switches and all(name.startswith("potq_keep_") for name in switches) for _, switches in sent)
+    assert reports[1]["summary"]["accuracy_aware"]["ranking"]["worker_inferences"] == cluster["inferences"]
+
+
+def test_ranking_scores_against_fp32_outputs_on_the_workers_equal_local_ones(cluster_address):
+    """A Metric without per-sample values: the ranking scores by the error of the outputs against FP32, whose
+    outputs the workers compute too when no evaluation kept them."""
+    import numpy as np
+
+    from potcli.algorithms.accuracy_aware.scoring import SampleScorer
+    from potcli.algorithms.context import RunContext
+    from potcli.config.settings import ClusterSettings
+    from potcli.engine.inference import Engine
+    from potcli.pipeline import make_engine
+
+    from ..reliability.plugins import ArrayLoader
+    fp32, candidate, indices = models.conv_relu(), models.conv_relu(seed=1), list(range(20))
+    engines = {"local": Engine(), "cluster": make_engine("CPU", ClusterSettings(None, cluster_address, "--cluster"),
+                                                         None, "test", (f"{PLUGINS}:ArrayLoader", {"count": 20},
+                                                                        str(PLUGINS.parent)))}
+    scores, on_workers = {}, {}
+    try:
+        for name, engine in engines.items():
+            scorer = SampleScorer(RunContext(engine, ArrayLoader(count=20), None, False, None, None, "m"), fp32,
+                                  indices, False, None)
+            scorer.reference = scorer.outputs(scorer.prepared(fp32, "FP32 model for ranking"), indices)
+            scores[name] = scorer.model_scores(candidate, indices)
+            on_workers[name] = scorer.worker_inferences
+    finally:
+        engines["cluster"].remote.close()
+    assert np.all(scores["local"] < 0)
+    assert np.array_equal(scores["cluster"], scores["local"])
+    assert on_workers == {"local": 0, "cluster": 20}
 
 
 def config(tmp_path: Path, loader: str, loader_args: dict, params: dict | None = None, name="c.yaml",
