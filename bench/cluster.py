@@ -76,7 +76,7 @@ def resnet_config(work: Path, samples: int) -> Path:
     model = work / "resnet_like.xml"
     ov.save_model(models.resnet_like(), str(model), compress_to_fp16=False)
     config = {"model": {"model": str(model)},
-              "engine": {"data_loader": f"{BENCH / 'quantize.py'}:SyntheticLoader",
+              "engine": {"data_loader": f"{BENCH / 'cases.py'}:SyntheticLoader",
                          "data_loader_args": {"shape": [1, 3, 224, 224], "size": samples},
                          "metric": f"{BENCH / 'cluster.py'}:TopClass"},
               "compression": {"algorithms": [{"name": "DefaultQuantization", "params": {}}]}}
