@@ -15,7 +15,7 @@ import openvino.opset13 as ops
 from ..data.samples import InputSpec, input_specs, prepared_sample, update_sample_digest
 from ..errors import DataError, ModelError, first_line
 from ..graph.queries import tensors_by_name
-from ..statistics.streaming import TensorStatistic, make_aggregator, reduce_sample, reduction_axes
+from ..statistics.streaming import TensorStatistic, make_aggregator, reduce_sample_together, reduction_axes
 from .inference import Engine
 
 # The reducers of statistics.streaming.REDUCERS that can run inside the model (inplace_statistics).
@@ -50,7 +50,10 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     for stat in statistics:
         if _in_graph(stat, inplace):
             by_reduction.setdefault(_reduction_key(stat), []).append(stat)
-    in_python = [stat for stat in statistics if not _in_graph(stat, inplace)]
+    in_python: dict[str, list[TensorStatistic]] = {}  # by tensor
+    for stat in statistics:
+        if not _in_graph(stat, inplace):
+            in_python.setdefault(stat.tensor, []).append(stat)
     shapes: dict[str, tuple[int, ...]] = {}
 
     def handle(index: int, results: list[np.ndarray]) -> None:
@@ -62,14 +65,14 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             if kind == "raw":
                 raw[key] = value
                 continue
-            if kind == "finite":
-                _check_finite(value, key, index)
-                continue
-            _check_finite(value, key[0], index)
-            for stat in by_reduction[key]:
+            if kind == "finite" or key[1] == "mean":  # each observed tensor's probe (see _statistics_model)
+                _check_finite(value, key if kind == "finite" else key[0], index)
+            if kind == "reduced":
+                for stat in by_reduction[key]:
+                    aggregators[stat].update(value)
+        for tensor, stats in in_python.items():
+            for stat, value in zip(stats, reduce_sample_together(raw[tensor], stats), strict=True):
                 aggregators[stat].update(value)
-        for stat in in_python:  # the tensor's finite probe has checked it
-            aggregators[stat].update(reduce_sample(raw[stat.tensor], stat))
 
     batches = Batches(indices, batch_size)
     unit = "sample" if batch_size == 1 else "batch"

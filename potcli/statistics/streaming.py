@@ -28,8 +28,9 @@ REDUCERS = {
     "max": lambda x, axes, q, keep: np.max(x, axis=axes, keepdims=keep),
     "abs_max": lambda x, axes, q, keep: np.max(np.abs(x), axis=axes, keepdims=keep),
     "mean": lambda x, axes, q, keep: np.mean(x, axis=axes, dtype=np.float64, keepdims=keep).astype(np.float32),
-    "quantile": lambda x, axes, q, keep: np.quantile(x, q, axis=axes, keepdims=keep),
-    "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), q, axis=axes, keepdims=keep),
+    # q as a float64 scalar: the result is then the one reduce_sample_together gets for several levels at once
+    "quantile": lambda x, axes, q, keep: np.quantile(x, np.float64(q), axis=axes, keepdims=keep),
+    "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), np.float64(q), axis=axes, keepdims=keep),
     "values": lambda x, axes, q, keep: x.reshape(-1),  # the tensor itself, for the "sampled" aggregator
 }
 VALUES_PER_SAMPLE = 8192  # kept by the "sampled" aggregator from each sample
@@ -69,6 +70,29 @@ def reduce_sample(x: np.ndarray, stat: TensorStatistic) -> np.ndarray:
     """The per-sample value of ``stat`` for tensor ``x`` (what the in-graph reduction computes too)."""
     return reduce_tensor(x, stat.reducer, reduction_axes(x.ndim, stat.channel_axis), stat.outlier_prob,
                          stat.quantile_side == "low")
+
+
+QUANTILE_REDUCERS = ("quantile", "abs_quantile")
+
+
+def reduce_sample_together(x: np.ndarray, stats: list[TensorStatistic]) -> list[np.ndarray]:
+    """``reduce_sample(x, stat)`` for each of ``stats`` (statistics of one tensor): the quantiles taken over the
+    same axes share one partial sort of ``x`` (a low and a high bound cost one)."""
+    values: list[np.ndarray | None] = [None] * len(stats)
+    levels: dict[tuple[str, int | None], list[tuple[int, float]]] = {}
+    for i, stat in enumerate(stats):
+        if stat.reducer in QUANTILE_REDUCERS:
+            level = quantile_level(stat.reducer, stat.outlier_prob, stat.quantile_side == "low")
+            levels.setdefault((stat.reducer, stat.channel_axis), []).append((i, level))
+        else:
+            values[i] = reduce_sample(x, stat)
+    for (reducer, channel_axis), wanted in levels.items():
+        source = np.abs(x) if reducer == "abs_quantile" else x
+        quantiles = np.quantile(source, np.array([level for _, level in wanted], dtype=np.float64),
+                                axis=reduction_axes(x.ndim, channel_axis))
+        for (i, _), value in zip(wanted, quantiles, strict=True):
+            values[i] = value
+    return values
 
 
 RUNNING_UPDATES = {"min": np.minimum, "max": np.maximum, "mean": np.add}  # mean: a sum, divided at the end

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from potcli.statistics.streaming import RunningAggregator, SampleAggregator, TensorStatistic, reduce_sample
+from potcli.statistics.streaming import (RunningAggregator, SampleAggregator, TensorStatistic, reduce_sample,
+                                        reduce_sample_together)
 
 RNG = np.random.default_rng(0)
 SAMPLES = [RNG.standard_normal((1, 3, 4, 4)).astype(np.float32) * (i + 1) for i in range(20)]
@@ -65,3 +66,13 @@ def test_sample_aggregator_memory_is_bounded_and_runs_are_reproducible():
 def test_capacity_is_at_least_4096_samples_for_per_tensor_statistics():
     assert SampleAggregator.capacity_for(1) >= 4096
     assert SampleAggregator.capacity_for(100000) >= 256
+
+
+def test_statistics_of_one_tensor_reduced_together_equal_each_reduced_alone():
+    # quantiles over the same axes share one partial sort; the values must not change for it
+    x = RNG.standard_normal((1, 3, 7, 5)).astype(np.float32)
+    stats = [TensorStatistic("t", reducer, axis, "mean", prob, side)
+             for reducer in ("quantile", "abs_quantile", "min", "mean") for axis in (None, 1)
+             for prob, side in ((1e-2, "low"), (1e-2, "high"), (1e-3, "high"))]
+    for stat, value in zip(stats, reduce_sample_together(x, stats), strict=True):
+        np.testing.assert_array_equal(value, reduce_sample(x, stat), err_msg=str(stat))
