@@ -10,14 +10,13 @@ import uuid
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import openvino as ov
 from distributed import as_completed
 from distributed.scheduler import KilledWorker
 
 from .. import errors
 from ..engine.batching import per_sample_batch
-from ..engine.remote import BatchHandler, SampleHandler
+from ..engine.remote import BatchHandler, ExtraInputs, SampleHandler
 from ..errors import ClusterError, PotqError
 from ..progress import progress
 from . import worker
@@ -50,15 +49,17 @@ class ClusterRuns:
         self.recipe_future = None
 
     def per_sample(self, model: ov.Model, indices: Sequence[int], handle: SampleHandler, requests: int | None,
-                   description: str, extra_inputs: dict[str, np.ndarray] | None = None, shown: bool = True) -> None:
+                   description: str, extra_inputs: ExtraInputs | list[ExtraInputs] | None = None,
+                   shown: bool = True) -> None:
+        entries = extra_inputs if isinstance(extra_inputs, list) else [extra_inputs or {}]
         ranges = shard_ranges(len(indices), len(self._workers()), per_sample_batch(model))
-        with progress(description, len(indices), shown=shown) as meter:
+        with progress(description, len(indices) * len(entries), shown=shown) as meter:
             def consume(results):
                 for index, outputs, annotation, metadata in results:
                     handle(index, outputs, annotation, metadata)
                 meter.update(len(results))
 
-            shards = [(list(indices[r.start:r.stop]), extra_inputs or {}) for r in ranges]
+            shards = [(list(indices[r.start:r.stop]), extra) for extra in entries for r in ranges]
             self._run(worker.evaluate_shard, model, shards, requests, consume, description)
 
     def batches(self, model: ov.Model, batches: Sequence[Sequence[int]], handle: BatchHandler,

@@ -43,11 +43,11 @@ def test_accuracy_aware_quantization_ranks_on_the_workers_and_reverts_the_same_l
                                                                                       tmp_path, monkeypatch):
     """The same scores, reverts and model as a local run; with a cluster this process compiles and runs no
     ranking model (without one it does: the spies see them), and the cluster's passes carry every ranking
-    inference, with the switchable model's switches as extra inputs."""
+    inference, with the switchable model's switches as extra inputs, a round's candidates in one pass."""
     from potcli.cluster.runs import ClusterRuns
     from potcli.engine.inference import Engine
     here: dict[str, list[str]] = {"local": [], "cluster": []}
-    sent: list[tuple[int, list[str]]] = []
+    sent: list[tuple[int, list[list[str]]]] = []  # per ranking pass: inferences, extra input names per entry
     run = "local"
     compile_, infer, per_sample = Engine.compile, Engine.run, ClusterRuns.per_sample
 
@@ -61,7 +61,8 @@ def test_accuracy_aware_quantization_ranks_on_the_workers_and_reverts_the_same_l
 
     def sending(self, model, indices, handle, requests, description, extra_inputs=None, shown=True):
         if description == "Ranking":
-            sent.append((len(indices), sorted(extra_inputs or {})))
+            entries = extra_inputs if isinstance(extra_inputs, list) else [extra_inputs or {}]
+            sent.append((len(indices) * len(entries), [sorted(entry) for entry in entries]))
         return per_sample(self, model, indices, handle, requests, description, extra_inputs, shown)
 
     monkeypatch.setattr(Engine, "compile", compiling)
@@ -87,7 +88,9 @@ def test_accuracy_aware_quantization_ranks_on_the_workers_and_reverts_the_same_l
     assert ranking(here["local"]) and local["worker_inferences"] == 0
     assert ranking(here["cluster"]) == [], "the ranking compiled or ran a model in this process"
     assert cluster["worker_inferences"] == cluster["inferences"] == sum(count for count, _ in sent) > 0
-    assert all(switches and all(name.startswith("potq_keep_") for name in switches) for _, switches in sent)
+    assert all(names and all(name.startswith("potq_keep_") for name in names)
+               for _, entries in sent for names in entries)
+    assert max(len(entries) for _, entries in sent) > 1, "a round's candidates were not sent as one pass"
     assert reports[1]["summary"]["accuracy_aware"]["ranking"]["worker_inferences"] == cluster["inferences"]
 
 
@@ -263,7 +266,8 @@ def test_batch_shares_one_cluster_between_its_configs_and_writes_what_local_runs
 
 def test_the_ranking_seam_runs_a_model_with_inputs_the_data_loader_does_not_give(cluster_address):
     """engine.remote.per_sample(..., extra_inputs=...): how AccuracyAwareQuantization's ranking (the switches of
-    its switchable model) can move to the workers; the outputs equal a local run's."""
+    its switchable model) moves to the workers; the outputs equal a local run's. A list of extra inputs runs the
+    samples once per entry, entry after entry, in one pass."""
     import numpy as np
 
     from potcli.config.settings import ClusterSettings
@@ -279,14 +283,19 @@ def test_the_ranking_seam_runs_a_model_with_inputs_the_data_loader_does_not_give
                    lambda index, outputs: local.__setitem__(index, outputs), None, "", 20, "model")
     engine = make_engine("CPU", ClusterSettings(None, cluster_address, "--cluster"), loader, "test",
                          (f"{PLUGINS}:ArrayLoader", {"count": 20, "input_name": "left"}, str(PLUGINS.parent)))
-    remote = {}
+    remote, entries = {}, []
     try:
         engine.remote.per_sample(model, range(20), lambda index, outputs, *_: remote.__setitem__(index, outputs),
                                  None, "Ranking", extra_inputs={"right": right})
+        engine.remote.per_sample(model, range(20), lambda index, outputs, *_: entries.append((index, outputs)),
+                                 None, "Ranking", extra_inputs=[{"right": right}, {"right": 2 * right}])
     finally:
         engine.remote.close()
     assert list(remote) == list(range(20))
     assert all(np.array_equal(remote[i][0], local[i][0]) for i in range(20))
+    assert [index for index, _ in entries] == [*range(20), *range(20)]
+    assert all(np.array_equal(outputs[0], local[i][0]) for i, outputs in entries[:20])
+    assert not any(np.array_equal(outputs[0], local[i][0]) for i, outputs in entries[20:])
 
 
 def test_a_shard_that_keeps_failing_for_another_reason_is_tried_3_times_then_fails_in_one_line(

@@ -10,7 +10,9 @@ what each costs on this model.
 Both keep the seconds they spend per sample and per compile, so the ranker can give each round of a ranking
 to the cheaper one. Within a round every candidate is measured the same way, so scores stay comparable.
 Models are compiled through ``SampleScorer.prepared``: with a cluster, the workers compile them (each once)
-and the "compile" here only edits the graph, so a round's seconds are what the workers took.
+and the "compile" here only edits the graph, so a round's seconds are what the workers took. There, a round
+on the switchable model is one pass whose shards (one per candidate's switches) the workers share; compiled
+candidates are a pass each.
 """
 import logging
 import time
@@ -46,10 +48,11 @@ class Speed:
         return compiles * self.compile_seconds + samples * self.sample_seconds
 
     def timed_scores(self, scorer: SampleScorer, compiled: PerSampleModel | ov.Model, indices: Sequence[int],
-                     flags: dict | None = None) -> np.ndarray:
+                     flag_sets: list[dict | None], meter) -> list[np.ndarray]:
+        """``scorer.scores_each``, ``meter`` counting candidates; the seconds per sample it took."""
         started = time.perf_counter()
-        scores = scorer.scores(compiled, indices, flags)
-        self.sample_seconds = (time.perf_counter() - started) / max(len(indices), 1)
+        scores = scorer.scores_each(compiled, indices, flag_sets, meter.update)
+        self.sample_seconds = (time.perf_counter() - started) / max(len(indices) * len(flag_sets), 1)
         return scores
 
 
@@ -90,12 +93,9 @@ class Switchable:
             return None
 
     def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
-        results = []
-        for candidate in candidates:
-            flags = keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
-            results.append(self.speed.timed_scores(scorer, self.compiled, indices, flags))
-            meter.update(1)
-        return results
+        flag_sets = [keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
+                     for candidate in candidates]
+        return self.speed.timed_scores(scorer, self.compiled, indices, flag_sets, meter)
 
 
 class Compiled:
@@ -121,8 +121,7 @@ class Compiled:
                 compiled = upcoming.result()
                 if following is not _LAST:  # compiles while this one is measured
                     upcoming = background.submit(self._compiled, following)
-                results.append(self.speed.timed_scores(scorer, compiled, indices))
-                meter.update(1)
+                results.extend(self.speed.timed_scores(scorer, compiled, indices, [None], meter))
                 if candidate is BASE or len(self.kept) < self.keep:
                     self.kept[candidate] = compiled
         return results

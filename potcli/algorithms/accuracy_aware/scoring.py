@@ -9,7 +9,7 @@ A score is higher-is-better: the Metric's per-sample ``value`` of the metric bei
 when the Metric reports one, else minus the normalized squared error of the outputs against FP32 (as NNCF
 does). Without a cluster, the ranking samples are read from the DataLoader once and kept.
 """
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import openvino as ov
@@ -60,6 +60,31 @@ class SampleScorer:
         self.worker_inferences += len(indices) if self.remote is not None else 0
         return np.asarray(values, dtype=np.float64)
 
+    def scores_each(self, prepared: PerSampleModel | ov.Model, indices: Sequence[int], flag_sets: list[dict | None],
+                    done: Callable[[], None]) -> list[np.ndarray]:
+        """``scores`` with each of ``flag_sets`` in turn, ``done()`` after each. With a cluster, in one pass whose
+        shards (one per flag set for a round of a few samples) the workers share; the Metric then sees the same
+        calls, in the same order, as from one ``scores`` per flag set."""
+        if self.remote is None:
+            results = []
+            for flags in flag_sets:
+                results.append(self.scores(prepared, indices, flags))
+                done()
+            return results
+        values: list[float] = []
+
+        def handle(index: int, outputs: list[np.ndarray], annotation, metadata) -> None:
+            if self.by_metric and len(values) % len(indices) == 0:
+                reset(self.ctx.metric)  # a flag set's first sample, as ``scores`` starts
+            values.append(self._score(index, outputs, annotation, metadata))
+            if len(values) % len(indices) == 0:
+                done()
+
+        self._run(prepared, indices, [flags or {} for flags in flag_sets], handle, "Ranking", shown=False)
+        self.inferences += len(values)
+        self.worker_inferences += len(values)
+        return list(np.asarray(values, dtype=np.float64).reshape(len(flag_sets), len(indices)))
+
     def model_scores(self, model: ov.Model, indices: Sequence[int]) -> np.ndarray:
         return self.scores(self.prepared(model, "model for ranking"), indices)
 
@@ -70,10 +95,10 @@ class SampleScorer:
                   "FP32 outputs for ranking")
         return kept
 
-    def _run(self, prepared: PerSampleModel | ov.Model, indices: Sequence[int], flags: dict | None,
+    def _run(self, prepared: PerSampleModel | ov.Model, indices: Sequence[int], flags: dict | list[dict] | None,
              handle: SampleHandler, description: str, shown: bool = True) -> None:
         """``handle(index, outputs, annotation, metadata)`` for each of ``indices``, in order: on the engine's
-        workers if it has them, else here."""
+        workers if it has them (a list of ``flags``: once per entry), else here."""
         if self.remote is not None:
             self.remote.per_sample(prepared, indices, handle, self.ctx.eval_requests, description,
                                    extra_inputs=flags, shown=shown)
