@@ -1,7 +1,10 @@
-"""``ClusterRuns``: the engine's evaluation and statistics passes (engine.remote.RemoteRuns) on a Dask cluster.
+"""``ClusterRuns``: the engine's evaluation, statistics and ranking passes (engine.remote.RemoteRuns) on a Dask
+cluster.
 
 A pass is cut into shards (shards.py), each sent with the model's IR bytes and the DataLoader's recipe to a
-worker (worker.py); results are handed to the caller's ``handle`` in sample order as shards finish. A shard
+worker (worker.py); results are handed to the caller's ``handle`` in sample order as shards finish. A ranking
+pass with several sets of extra inputs has shards for each set, handed back set after set; results that
+arrive before an earlier shard's wait here (a round's candidates times its samples, at most). A shard
 whose worker died is run again by Dask on another worker; one that failed for another reason than potq's own
 errors is sent again here, to another worker if there is one; after RETRIES tries the run fails, with one line.
 """

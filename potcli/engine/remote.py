@@ -1,4 +1,4 @@
-"""Where evaluation and statistics passes run when they do not run in this process.
+"""Where evaluation, statistics and ranking passes run when they do not run in this process.
 
 An ``Engine`` with a ``remote`` (``potq run --workers N`` / ``--cluster ADDRESS``; ``potcli.cluster`` provides one,
 and this package never imports it) sends those passes to other processes. The workers read the samples from
