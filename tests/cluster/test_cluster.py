@@ -94,6 +94,33 @@ def test_accuracy_aware_quantization_ranks_on_the_workers_and_reverts_the_same_l
     assert reports[1]["summary"]["accuracy_aware"]["ranking"]["worker_inferences"] == cluster["inferences"]
 
 
+def test_a_switchable_model_the_workers_cannot_compile_leaves_the_ranking_to_compiled_candidates_there(
+        run_cli, cluster_address, tmp_path, monkeypatch):
+    """As a local run does when OpenVINO cannot compile the switchable model: the candidates are then the
+    reverted models, each a pass on the workers, and the same layer is reverted."""
+    from potcli.cluster.runs import ClusterRuns
+    from potcli.errors import ModelError
+    per_sample, compiled_passes = ClusterRuns.per_sample, []
+
+    def refusing(self, model, indices, handle, requests, description, extra_inputs=None, shown=True):
+        if any(extra_inputs if isinstance(extra_inputs, list) else [extra_inputs]):  # the switches
+            raise ModelError("OpenVINO cannot compile the model for evaluation on CPU: unsupported (on worker x)")
+        if description == "Ranking":
+            compiled_passes.append(len(indices))
+        return per_sample(self, model, indices, handle, requests, description, extra_inputs, shown)
+
+    monkeypatch.setattr(ClusterRuns, "per_sample", refusing)
+    result = run_cli("run", DIGITS / "config_aaq.yaml", "-o", tmp_path, "--no-progress", "--cluster", cluster_address)
+    assert result.exit_code == 0, result
+    section = next(s for s in json.loads((tmp_path / "report.json").read_text())["algorithms"]
+                   if s["algorithm"] == "AccuracyAwareQuantization")
+    assert section["result"]["reverted_layers"] == ["res.conv2"]
+    ranking = section["ranking"]
+    assert {round_["measured_on"] for round_ in ranking["rankings"][0]["rounds"]} == {"compiled"}
+    assert "switchable_check" not in ranking["rankings"][0]
+    assert ranking["worker_inferences"] == ranking["inferences"] == sum(compiled_passes) > 0
+
+
 def test_ranking_scores_against_fp32_outputs_on_the_workers_equal_local_ones(cluster_address):
     """A Metric without per-sample values: the ranking scores by the error of the outputs against FP32, whose
     outputs the workers compute too when no evaluation kept them."""
