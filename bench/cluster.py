@@ -4,13 +4,15 @@
     python bench/cluster.py --quick    # 1 repeat, 128 evaluation samples
 
 - digits AAQ: `potq run samples/digits/config_aaq.yaml` (AccuracyAwareQuantization on the 1000-image split:
-  an FP32 evaluation, two INT8 evaluations, statistics on 300 images, one ranking);
+  an FP32 evaluation, two INT8 evaluations, statistics on 300 images, one ranking, whose inferences run on the
+  workers with a cluster: the table counts them);
 - a larger evaluation: `potq eval` of the ResNet-18-style model (bench/models.py, 3x224x224) on --samples seeded
   synthetic images, with a Metric that counts the top class.
 
 Every run is a whole potq command in its own process, timed from outside (median of --repeats); the table also
 quotes the stages from its JSON summary, and the per-sample costs a reader needs for README's model of AAQ time.
-Each cluster run is checked to give what the run without a cluster gives (metrics, and the model's bytes).
+Each cluster run is checked to give what the run without a cluster gives (metrics, AAQ's drop and reverted layers,
+and the model's bytes; not the seconds and counts the summary also holds).
 Needs potq's cluster extra (pip install 'potq[cluster]'); run it from the repository with the venv that has it.
 """
 import argparse
@@ -61,9 +63,12 @@ def digits_aaq(work: Path, mode: list[str], run: int) -> dict:
     measured = potq(["run", str(REPO / "samples/digits/config_aaq.yaml"), "-o", str(out), *mode], out, "digits_aaq")
     seconds = measured["summary"]["seconds"]
     evaluations = seconds["fp32 evaluation"] + seconds["int8 evaluation"]
+    outcome = measured["summary"]["accuracy_aware"]
+    ranking = outcome["ranking"]
     return {"wall": measured["wall"], "evaluations": evaluations, "statistics": seconds["statistics"],
-            "ranking": seconds.get("ranking", 0.0), "result": (measured["summary"]["accuracy_aware"],
-                                                                measured["model"])}
+            "ranking": seconds.get("ranking", 0.0), "ranking inferences": ranking["inferences"],
+            "on workers": ranking["worker_inferences"],
+            "result": ({key: outcome[key] for key in ("reached", "drop", "reverted_layers")}, measured["model"])}
 
 
 def resnet_config(work: Path, samples: int) -> Path:
@@ -71,7 +76,7 @@ def resnet_config(work: Path, samples: int) -> Path:
     model = work / "resnet_like.xml"
     ov.save_model(models.resnet_like(), str(model), compress_to_fp16=False)
     config = {"model": {"model": str(model)},
-              "engine": {"data_loader": f"{BENCH / 'quantize.py'}:SyntheticLoader",
+              "engine": {"data_loader": f"{BENCH / 'cases.py'}:SyntheticLoader",
                          "data_loader_args": {"shape": [1, 3, 224, 224], "size": samples},
                          "metric": f"{BENCH / 'cluster.py'}:TopClass"},
               "compression": {"algorithms": [{"name": "DefaultQuantization", "params": {}}]}}
@@ -90,15 +95,17 @@ def median(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
-def table(title: str, runs: dict[str, list[dict]], samples: int, columns: list[str]) -> str:
+def table(title: str, runs: dict[str, list[dict]], samples: int, columns: list[str], counts: tuple = ()) -> str:
+    """``columns``: seconds; ``counts``: numbers of something (inferences)."""
     base = runs["no cluster"]
     rows = []
     for mode, measured in runs.items():
         row = [mode, median(measured, "wall")] + [median(measured, column) for column in columns]
+        row += [median(measured, column) for column in counts]
         rows.append(row + [median(measured, "evaluations") / samples * 1000,
                            median(runs["--workers 1"], "evaluations") / median(measured, "evaluations"),
                            median(base, "wall") / median(measured, "wall")])
-    header = ["run", "wall s", *[f"{column} s" for column in columns], "evaluation ms/sample",
+    header = ["run", "wall s", *[f"{column} s" for column in columns], *counts, "evaluation ms/sample",
               "evaluation speed vs 1 worker", "wall speed vs no cluster"]
     return heading(title) + "\n" + markdown_table(header, rows)
 
@@ -124,7 +131,7 @@ def main(argv=None) -> int:
             all(run["result"] == evaluation["no cluster"][0]["result"] for runs in evaluation.values() for run in runs)
         # digits AAQ evaluates 1000 samples 3 times (FP32, DefaultQuantization, one revert)
         print(table(f"digits AAQ (samples/digits/config_aaq.yaml; median of {repeats})", aaq, 3 * 1000,
-                    ["evaluations", "statistics", "ranking"]))
+                    ["evaluations", "statistics", "ranking"], ("ranking inferences", "on workers")))
         print()
         print(table(f"potq eval, resnet_like, {samples} samples (median of {repeats})", evaluation, samples,
                     ["evaluations"]))

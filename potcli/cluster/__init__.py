@@ -1,4 +1,5 @@
-"""Evaluation and statistics on a Dask cluster (``potq run|eval --workers N`` / ``--cluster ADDRESS``).
+"""Evaluation, statistics and AccuracyAwareQuantization's ranking on a Dask cluster (``potq run|eval --workers N``
+/ ``--cluster ADDRESS``).
 
 Only ``connect`` (connection.py) imports Dask, and only a run that asks for a cluster calls it: the base
 install does not have Dask, and ``potq run`` without ``--workers`` / ``--cluster`` never imports it.

@@ -1,7 +1,10 @@
-"""``ClusterRuns``: the engine's evaluation and statistics passes (engine.remote.RemoteRuns) on a Dask cluster.
+"""``ClusterRuns``: the engine's evaluation, statistics and ranking passes (engine.remote.RemoteRuns) on a Dask
+cluster.
 
 A pass is cut into shards (shards.py), each sent with the model's IR bytes and the DataLoader's recipe to a
-worker (worker.py); results are handed to the caller's ``handle`` in sample order as shards finish. A shard
+worker (worker.py); results are handed to the caller's ``handle`` in sample order as shards finish. A ranking
+pass with several sets of extra inputs has shards for each set, handed back set after set; results that
+arrive before an earlier shard's wait here (a round's candidates times its samples, at most). A shard
 whose worker died is run again by Dask on another worker; one that failed for another reason than potq's own
 errors is sent again here, to another worker if there is one; after RETRIES tries the run fails, with one line.
 """
@@ -10,14 +13,13 @@ import uuid
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import openvino as ov
 from distributed import as_completed
 from distributed.scheduler import KilledWorker
 
 from .. import errors
 from ..engine.batching import per_sample_batch
-from ..engine.remote import BatchHandler, SampleHandler
+from ..engine.remote import BatchHandler, ExtraInputs, SampleHandler
 from ..errors import ClusterError, PotqError
 from ..progress import progress
 from . import worker
@@ -50,15 +52,17 @@ class ClusterRuns:
         self.recipe_future = None
 
     def per_sample(self, model: ov.Model, indices: Sequence[int], handle: SampleHandler, requests: int | None,
-                   description: str, extra_inputs: dict[str, np.ndarray] | None = None) -> None:
+                   description: str, extra_inputs: ExtraInputs | list[ExtraInputs] | None = None,
+                   shown: bool = True) -> None:
+        entries = extra_inputs if isinstance(extra_inputs, list) else [extra_inputs or {}]
         ranges = shard_ranges(len(indices), len(self._workers()), per_sample_batch(model))
-        with progress(description, len(indices)) as meter:
+        with progress(description, len(indices) * len(entries), shown=shown) as meter:
             def consume(results):
                 for index, outputs, annotation, metadata in results:
                     handle(index, outputs, annotation, metadata)
                 meter.update(len(results))
 
-            shards = [(list(indices[r.start:r.stop]), extra_inputs or {}) for r in ranges]
+            shards = [(list(indices[r.start:r.stop]), extra) for extra in entries for r in ranges]
             self._run(worker.evaluate_shard, model, shards, requests, consume, description)
 
     def batches(self, model: ov.Model, batches: Sequence[Sequence[int]], handle: BatchHandler,

@@ -1,4 +1,4 @@
-"""Where evaluation and statistics passes run when they do not run in this process.
+"""Where evaluation, statistics and ranking passes run when they do not run in this process.
 
 An ``Engine`` with a ``remote`` (``potq run --workers N`` / ``--cluster ADDRESS``; ``potcli.cluster`` provides one,
 and this package never imports it) sends those passes to other processes. The workers read the samples from
@@ -16,6 +16,7 @@ import openvino as ov
 SampleHandler = Callable[[int, list[np.ndarray], object, object], None]
 # handle(first index of the batch, outputs) of one statistics inference
 BatchHandler = Callable[[int, list[np.ndarray]], None]
+ExtraInputs = dict[str, np.ndarray]  # model inputs by name, added to every sample's
 
 
 class RemoteRuns(Protocol):
@@ -26,11 +27,14 @@ class RemoteRuns(Protocol):
         """Stop what ``open`` started; the workers drop this run's DataLoader and models."""
 
     def per_sample(self, model: ov.Model, indices: Sequence[int], handle: SampleHandler, requests: int | None,
-                   description: str, extra_inputs: dict[str, np.ndarray] | None = None) -> None:
+                   description: str, extra_inputs: ExtraInputs | list[ExtraInputs] | None = None,
+                   shown: bool = True) -> None:
         """Run ``model`` on ``loader[i] for i in indices`` (batched as ``batching.run_per_sample`` batches them);
         call ``handle`` for every sample, in the order of ``indices``. ``extra_inputs`` (model inputs the
         DataLoader does not give, the same for every sample: the switches of AccuracyAwareQuantization's
-        ranking model) are added to each sample's."""
+        ranking model) are added to each sample's; a list of them runs ``indices`` once per entry, in one pass
+        (the workers share the entries), and ``handle`` sees every index once per entry, entry after entry.
+        ``shown`` False: the caller shows the progress (a ranking counts candidates, not samples)."""
 
     def batches(self, model: ov.Model, batches: Sequence[Sequence[int]], handle: BatchHandler,
                 requests: int | None, description: str, unit: str, digest=None) -> None:

@@ -64,8 +64,9 @@ def _accuracy_aware(report: dict) -> dict | None:
     tried = [step for step in section["iterations"] if step["step"] == "revert"]
     return {"reached": result["reached"], "drop": result["drop"], "maximal_drop": section["maximal_drop"],
             "drop_type": section["drop_type"], "reverted_layers": result["reverted_layers"],
-            "ranking": {key: ranking[key] for key in ("inferences", "full_subset_inferences", "seconds",
-                                                      "subset_samples")} | {"rankings": len(ranking["rankings"])},
+            "ranking": {key: ranking[key] for key in ("inferences", "worker_inferences", "full_subset_inferences",
+                                                      "seconds", "subset_samples")}
+            | {"rankings": len(ranking["rankings"])},
             "iterations": [{"accepted": step["accepted"], "evaluation_seconds": step["evaluation_seconds"]}
                            for step in tried]}
 
@@ -79,7 +80,8 @@ def _accuracy_aware_lines(value: dict) -> list[tuple[str, str]]:
              ("reverted to FP32", _counted(len(reverted), "layer") + (f": {', '.join(reverted)}" if reverted else ""))]
     ranking, tried = value["ranking"], value["iterations"]
     if ranking["rankings"]:
-        lines.append(("ranking", f"{ranking['inferences']} inferences in {ranking['seconds']:.2f} s, "
+        where = " (on the cluster's workers)" if ranking["worker_inferences"] else ""
+        lines.append(("ranking", f"{ranking['inferences']} inferences{where} in {ranking['seconds']:.2f} s, "
                                  f"{_counted(ranking['rankings'], 'ranking')} (every group on all "
                                  f"{ranking['subset_samples']} samples: {ranking['full_subset_inferences']})"))
     if tried:

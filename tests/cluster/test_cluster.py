@@ -39,15 +39,117 @@ def test_distributed_default_quantization_writes_the_byte_identical_model(run_cl
     assert reports[1]["summary"]["metrics"] == reports[0]["summary"]["metrics"]
 
 
-def test_accuracy_aware_quantization_reverts_the_same_layers(run_cli, cluster_address, tmp_path):
-    for out, extra in ((tmp_path / "local", ()), (tmp_path / "cluster", ("--cluster", cluster_address))):
-        assert run_cli("run", DIGITS / "config_aaq.yaml", "-o", out, "--no-progress", *extra).exit_code == 0
+def test_accuracy_aware_quantization_ranks_on_the_workers_and_reverts_the_same_layers(run_cli, cluster_address,
+                                                                                      tmp_path, monkeypatch):
+    """The same scores, reverts and model as a local run; with a cluster this process compiles and runs no
+    ranking model (without one it does: the spies see them), and the cluster's passes carry every ranking
+    inference, with the switchable model's switches as extra inputs, a round's candidates in one pass."""
+    from potcli.cluster.runs import ClusterRuns
+    from potcli.engine.inference import Engine
+    here: dict[str, list[str]] = {"local": [], "cluster": []}
+    sent: list[tuple[int, list[list[str]]]] = []  # per ranking pass: inferences, extra input names per entry
+    run = "local"
+    compile_, infer, per_sample = Engine.compile, Engine.run, ClusterRuns.per_sample
+
+    def compiling(self, model, what="model", *args, **kwargs):
+        here[run].append(what)
+        return compile_(self, model, what, *args, **kwargs)
+
+    def inferring(self, compiled, samples, handle, requests=None, description="", *args, **kwargs):
+        here[run].append(description)
+        return infer(self, compiled, samples, handle, requests, description, *args, **kwargs)
+
+    def sending(self, model, indices, handle, requests, description, extra_inputs=None, shown=True):
+        if description == "Ranking":
+            entries = extra_inputs if isinstance(extra_inputs, list) else [extra_inputs or {}]
+            sent.append((len(indices) * len(entries), [sorted(entry) for entry in entries]))
+        return per_sample(self, model, indices, handle, requests, description, extra_inputs, shown)
+
+    monkeypatch.setattr(Engine, "compile", compiling)
+    monkeypatch.setattr(Engine, "run", inferring)
+    monkeypatch.setattr(ClusterRuns, "per_sample", sending)
+    for run, extra in (("local", ()), ("cluster", ("--cluster", cluster_address))):
+        result = run_cli("run", DIGITS / "config_aaq.yaml", "-o", tmp_path / run, "--no-progress", *extra)
+        assert result.exit_code == 0, result
     reports = [json.loads((tmp_path / run / "report.json").read_text()) for run in ("local", "cluster")]
     sections = [next(s for s in report["algorithms"] if s["algorithm"] == "AccuracyAwareQuantization")
                 for report in reports]
     assert sections[0]["result"]["reverted_layers"] == ["res.conv2"]
     assert sections[1]["result"] == sections[0]["result"]
     assert files(tmp_path / "cluster", "digits_aaq") == files(tmp_path / "local", "digits_aaq")
+    steps = [[(step["layers"], step["score"], step["score_samples"]) for step in section["iterations"]]
+             for section in sections]
+    assert steps[1] == steps[0]
+
+    def ranking(names: list[str]) -> list[str]:
+        return [name for name in names if "ranking" in name.lower()]
+
+    local, cluster = (section["ranking"] for section in sections)
+    assert ranking(here["local"]) and local["worker_inferences"] == 0
+    assert ranking(here["cluster"]) == [], "the ranking compiled or ran a model in this process"
+    assert cluster["worker_inferences"] == cluster["inferences"] == sum(count for count, _ in sent) > 0
+    assert all(names and all(name.startswith("potq_keep_") for name in names)
+               for _, entries in sent for names in entries)
+    assert max(len(entries) for _, entries in sent) > 1, "a round's candidates were not sent as one pass"
+    assert reports[1]["summary"]["accuracy_aware"]["ranking"]["worker_inferences"] == cluster["inferences"]
+
+
+def test_a_switchable_model_the_workers_cannot_compile_leaves_the_ranking_to_compiled_candidates_there(
+        run_cli, cluster_address, tmp_path, monkeypatch):
+    """As a local run does when OpenVINO cannot compile the switchable model: the candidates are then the
+    reverted models, each a pass on the workers, and the same layer is reverted."""
+    from potcli.cluster.runs import ClusterRuns
+    from potcli.errors import ModelError
+    per_sample, compiled_passes = ClusterRuns.per_sample, []
+
+    def refusing(self, model, indices, handle, requests, description, extra_inputs=None, shown=True):
+        if any(extra_inputs if isinstance(extra_inputs, list) else [extra_inputs]):  # the switches
+            raise ModelError("OpenVINO cannot compile the model for evaluation on CPU: unsupported (on worker x)")
+        if description == "Ranking":
+            compiled_passes.append(len(indices))
+        return per_sample(self, model, indices, handle, requests, description, extra_inputs, shown)
+
+    monkeypatch.setattr(ClusterRuns, "per_sample", refusing)
+    result = run_cli("run", DIGITS / "config_aaq.yaml", "-o", tmp_path, "--no-progress", "--cluster", cluster_address)
+    assert result.exit_code == 0, result
+    section = next(s for s in json.loads((tmp_path / "report.json").read_text())["algorithms"]
+                   if s["algorithm"] == "AccuracyAwareQuantization")
+    assert section["result"]["reverted_layers"] == ["res.conv2"]
+    ranking = section["ranking"]
+    assert {round_["measured_on"] for round_ in ranking["rankings"][0]["rounds"]} == {"compiled"}
+    assert "switchable_check" not in ranking["rankings"][0]
+    assert ranking["worker_inferences"] == ranking["inferences"] == sum(compiled_passes) > 0
+
+
+def test_ranking_scores_against_fp32_outputs_on_the_workers_equal_local_ones(cluster_address):
+    """A Metric without per-sample values: the ranking scores by the error of the outputs against FP32, whose
+    outputs the workers compute too when no evaluation kept them."""
+    import numpy as np
+
+    from potcli.algorithms.accuracy_aware.scoring import SampleScorer
+    from potcli.algorithms.context import RunContext
+    from potcli.config.settings import ClusterSettings
+    from potcli.engine.inference import Engine
+    from potcli.pipeline import make_engine
+
+    from ..reliability.plugins import ArrayLoader
+    fp32, candidate, indices = models.conv_relu(), models.conv_relu(seed=1), list(range(20))
+    engines = {"local": Engine(), "cluster": make_engine("CPU", ClusterSettings(None, cluster_address, "--cluster"),
+                                                         None, "test", (f"{PLUGINS}:ArrayLoader", {"count": 20},
+                                                                        str(PLUGINS.parent)))}
+    scores, on_workers = {}, {}
+    try:
+        for name, engine in engines.items():
+            scorer = SampleScorer(RunContext(engine, ArrayLoader(count=20), None, False, None, None, "m"), fp32,
+                                  indices, False, None)
+            scorer.reference = scorer.outputs(scorer.prepared(fp32, "FP32 model for ranking"), indices)
+            scores[name] = scorer.model_scores(candidate, indices)
+            on_workers[name] = scorer.worker_inferences
+    finally:
+        engines["cluster"].remote.close()
+    assert np.all(scores["local"] < 0)
+    assert np.array_equal(scores["cluster"], scores["local"])
+    assert on_workers == {"local": 0, "cluster": 20}
 
 
 def config(tmp_path: Path, loader: str, loader_args: dict, params: dict | None = None, name="c.yaml",
@@ -191,7 +293,8 @@ def test_batch_shares_one_cluster_between_its_configs_and_writes_what_local_runs
 
 def test_the_ranking_seam_runs_a_model_with_inputs_the_data_loader_does_not_give(cluster_address):
     """engine.remote.per_sample(..., extra_inputs=...): how AccuracyAwareQuantization's ranking (the switches of
-    its switchable model) can move to the workers; the outputs equal a local run's."""
+    its switchable model) moves to the workers; the outputs equal a local run's. A list of extra inputs runs the
+    samples once per entry, entry after entry, in one pass."""
     import numpy as np
 
     from potcli.config.settings import ClusterSettings
@@ -207,14 +310,19 @@ def test_the_ranking_seam_runs_a_model_with_inputs_the_data_loader_does_not_give
                    lambda index, outputs: local.__setitem__(index, outputs), None, "", 20, "model")
     engine = make_engine("CPU", ClusterSettings(None, cluster_address, "--cluster"), loader, "test",
                          (f"{PLUGINS}:ArrayLoader", {"count": 20, "input_name": "left"}, str(PLUGINS.parent)))
-    remote = {}
+    remote, entries = {}, []
     try:
         engine.remote.per_sample(model, range(20), lambda index, outputs, *_: remote.__setitem__(index, outputs),
                                  None, "Ranking", extra_inputs={"right": right})
+        engine.remote.per_sample(model, range(20), lambda index, outputs, *_: entries.append((index, outputs)),
+                                 None, "Ranking", extra_inputs=[{"right": right}, {"right": 2 * right}])
     finally:
         engine.remote.close()
     assert list(remote) == list(range(20))
     assert all(np.array_equal(remote[i][0], local[i][0]) for i in range(20))
+    assert [index for index, _ in entries] == [*range(20), *range(20)]
+    assert all(np.array_equal(outputs[0], local[i][0]) for i, outputs in entries[:20])
+    assert not any(np.array_equal(outputs[0], local[i][0]) for i, outputs in entries[20:])
 
 
 def test_a_shard_that_keeps_failing_for_another_reason_is_tried_3_times_then_fails_in_one_line(

@@ -262,11 +262,12 @@ class _AccuracyAwareRun:
 
 
 def _ranking_section(ranker: Ranker | None) -> dict:
-    """What ranking cost: inferences and seconds of every ranking, and what scoring every group on the whole
-    ranking subset (POT's way) would have cost in inferences."""
+    """What ranking cost: inferences (how many of them on the cluster's workers) and seconds of every ranking,
+    and what scoring every group on the whole ranking subset (POT's way) would have cost in inferences."""
     rankings = ranker.log if ranker is not None else []
     subset = len(ranker.indices) if ranker is not None else 0
     return {"subset_samples": subset, "rankings": rankings,
             "inferences": sum(entry["inferences"] for entry in rankings),
+            "worker_inferences": sum(entry["worker_inferences"] for entry in rankings),
             "seconds": round(sum(entry["seconds"] for entry in rankings), 4),
             "full_subset_inferences": sum((entry["groups"] + 1) * subset for entry in rankings)}

@@ -9,6 +9,10 @@ what each costs on this model.
 
 Both keep the seconds they spend per sample and per compile, so the ranker can give each round of a ranking
 to the cheaper one. Within a round every candidate is measured the same way, so scores stay comparable.
+Models are compiled through ``SampleScorer.prepared``: with a cluster, the workers compile them (each once)
+and the "compile" here only edits the graph, so a round's seconds are what the workers took. There, a round
+on the switchable model is one pass whose shards (one per candidate's switches) the workers share; compiled
+candidates are a pass each.
 """
 import logging
 import time
@@ -18,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import openvino as ov
 
-from ...engine.batching import PerSampleModel, compile_per_sample
-from ...engine.inference import Engine
+from ...engine.batching import PerSampleModel
 from ...errors import ModelError, first_line
 from .groups import QuantizerGroup
 from .racing import BASE
@@ -29,6 +32,7 @@ from .switchable import keep_flags, switchable_model
 log = logging.getLogger("potq")
 KEEP_BYTES = 256 << 20  # weights of the compiled candidates kept from one round to the next
 _LAST = object()  # after the last candidate
+Prepare = Callable[[ov.Model, str], PerSampleModel | ov.Model]  # SampleScorer.prepared
 
 
 class Speed:
@@ -43,21 +47,23 @@ class Speed:
     def round_seconds(self, compiles: int, samples: int) -> float:
         return compiles * self.compile_seconds + samples * self.sample_seconds
 
-    def timed_scores(self, scorer: SampleScorer, compiled: PerSampleModel, indices: Sequence[int],
-                     flags: dict | None = None) -> np.ndarray:
+    def timed_scores(self, scorer: SampleScorer, compiled: PerSampleModel | ov.Model, indices: Sequence[int],
+                     flag_sets: list[dict | None], meter) -> list[np.ndarray]:
+        """``scorer.scores_each``, ``meter`` counting candidates; the seconds per sample it took."""
         started = time.perf_counter()
-        scores = scorer.scores(compiled, indices, flags)
-        self.sample_seconds = (time.perf_counter() - started) / max(len(indices), 1)
+        scores = scorer.scores_each(compiled, indices, flag_sets, meter.update)
+        self.sample_seconds = (time.perf_counter() - started) / max(len(indices) * len(flag_sets), 1)
         return scores
 
 
 class Switchable:
     name = "switchable"
 
-    def __init__(self, engine: Engine, model: ov.Model, groups: Sequence[QuantizerGroup], biases: dict, agnostic):
-        self.engine, self.model, self.groups, self.biases, self.agnostic = engine, model, list(groups), biases, agnostic
+    def __init__(self, prepare: Prepare, model: ov.Model, groups: Sequence[QuantizerGroup], biases: dict, agnostic):
+        self.prepare, self.model, self.groups = prepare, model, list(groups)
+        self.biases, self.agnostic = biases, agnostic
         self.position = {group: i for i, group in enumerate(self.groups)}
-        self.compiled: PerSampleModel | None = None
+        self.compiled: PerSampleModel | ov.Model | None = None
         self.speed = Speed()
         self.usable = True  # False once it is known not to compute what the CPU runs, or not to build
 
@@ -68,33 +74,40 @@ class Switchable:
         """Compile the switchable model (``usable`` False if OpenVINO cannot build it for this model)."""
         started = time.perf_counter()
         try:
-            self.compiled = compile_per_sample(self.engine, switchable_model(self.model, self.groups, self.biases,
-                                                                  self.agnostic), "switchable model for ranking")
+            self.compiled = self.prepare(switchable_model(self.model, self.groups, self.biases, self.agnostic),
+                                         "switchable model for ranking")
         except (RuntimeError, ModelError) as e:  # an operation the node factory cannot copy, or not compile
             log.debug("no switchable model for ranking: %s", first_line(e))
             self.usable = False
             return
         self.speed.compile_seconds = time.perf_counter() - started
 
+    def probe(self, scorer: SampleScorer, base: list, indices: Sequence[int], meter) -> list | None:
+        """``measure`` of the base alone, where this way's speed and fidelity show first; None (and ``usable``
+        False) if the cluster's workers cannot compile the switchable model (``build`` finds that out here)."""
+        try:
+            return self.measure(scorer, base, indices, meter)
+        except ModelError as e:
+            log.debug("no switchable model for ranking: %s", first_line(e))
+            self.usable = False
+            return None
+
     def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
-        results = []
-        for candidate in candidates:
-            flags = keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
-            results.append(self.speed.timed_scores(scorer, self.compiled, indices, flags))
-            meter.update(1)
-        return results
+        flag_sets = [keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
+                     for candidate in candidates]
+        return self.speed.timed_scores(scorer, self.compiled, indices, flag_sets, meter)
 
 
 class Compiled:
     name = "compiled"
     usable = True
 
-    def __init__(self, engine: Engine, model: ov.Model, reverted: Callable[[ov.Model, QuantizerGroup], ov.Model],
+    def __init__(self, prepare: Prepare, model: ov.Model, reverted: Callable[[ov.Model, QuantizerGroup], ov.Model],
                  speed: Speed):
-        self.engine, self.model, self.reverted, self.speed = engine, model, reverted, speed
+        self.prepare, self.model, self.reverted, self.speed = prepare, model, reverted, speed
         weights = sum(node.get_byte_size() for node in model.get_ordered_ops() if node.get_type_name() == "Constant")
         self.keep = max(1, KEEP_BYTES // max(weights, 1))  # compiled candidates kept between rounds
-        self.kept: dict[Hashable, PerSampleModel] = {}
+        self.kept: dict[Hashable, PerSampleModel | ov.Model] = {}
 
     def compiles_needed(self, candidates: Sequence[Hashable]) -> int:
         return sum(1 for candidate in candidates if candidate not in self.kept)
@@ -108,17 +121,16 @@ class Compiled:
                 compiled = upcoming.result()
                 if following is not _LAST:  # compiles while this one is measured
                     upcoming = background.submit(self._compiled, following)
-                results.append(self.speed.timed_scores(scorer, compiled, indices))
-                meter.update(1)
+                results.extend(self.speed.timed_scores(scorer, compiled, indices, [None], meter))
                 if candidate is BASE or len(self.kept) < self.keep:
                     self.kept[candidate] = compiled
         return results
 
-    def _compiled(self, candidate: Hashable) -> PerSampleModel:
+    def _compiled(self, candidate: Hashable) -> PerSampleModel | ov.Model:
         if candidate in self.kept:
             return self.kept[candidate]
         started = time.perf_counter()
         model = self.model if candidate is BASE else self.reverted(self.model, candidate)
-        compiled = compile_per_sample(self.engine, model, "reverted model for ranking")
+        compiled = self.prepare(model, "reverted model for ranking")
         self.speed.compile_seconds = time.perf_counter() - started
         return compiled

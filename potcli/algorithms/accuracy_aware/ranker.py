@@ -5,7 +5,13 @@ The ranking subset comes in order of degradation (most degraded first), so the f
 that tell most. The switchable model runs the INT8 layers with their floating-point copies beside them,
 which can change how the CPU plugin fuses them: it is used only if, on the first round's samples, its base
 model loses what the real INT8 model lost there (within FIDELITY), as that model's evaluation measured.
-Every ranking is logged with the inferences it ran, its rounds, that check and its seconds.
+Every ranking is logged with the inferences it ran (and how many of them ran on the cluster's workers), its
+rounds, that check and its seconds.
+
+With a cluster (``engine.remote``), every measurement runs on the workers (scoring.py), and the scores are
+computed here in sample order, as without one. The evaluations then report no compile cost to start from,
+so the rounds go to the switchable model whenever it is faithful (one model, compiled once per worker),
+else to the compiled candidates.
 """
 import time
 from collections.abc import Sequence
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import openvino as ov
 
-from ...engine.batching import RunCost, compile_per_sample
+from ...engine.batching import RunCost
 from ...progress import progress
 from ..context import RunContext
 from .candidates import Compiled, Speed, Switchable
@@ -41,7 +47,7 @@ class Ranker:
         self.scorer = SampleScorer(ctx, fp32_model, indices, by_metric, target)
         if not by_metric:
             self.scorer.reference = {i: fp32_eval.outputs[i] for i in indices} if fp32_eval is not None \
-                else self.scorer.outputs(compile_per_sample(ctx.engine, fp32_model, "FP32 model for ranking"), indices)
+                else self.scorer.outputs(self.scorer.prepared(fp32_model, "FP32 model for ranking"), indices)
         self.log: list[dict] = []  # one entry per ranking
 
     def score_model(self, model: ov.Model, metric_name: str) -> float:
@@ -53,12 +59,12 @@ class Ranker:
              reference: Reference) -> list[Standing]:
         """``groups`` best first: how much reverting each helps ``model`` on the ranking subset."""
         self.scorer.metric_name = metric_name
-        started, inferences = time.perf_counter(), self.scorer.inferences
+        started, inferences, on_workers = time.perf_counter(), self.scorer.inferences, self.scorer.worker_inferences
         cost = reference.cost
         compiled_speed = Speed(cost.compile_seconds, cost.run_seconds / max(cost.samples, 1)) if cost else Speed()
-        switchable = Switchable(self.ctx.engine, model, groups, self.reverter.biases, self.agnostic)
+        switchable = Switchable(self.scorer.prepared, model, groups, self.reverter.biases, self.agnostic)
         switchable.usable = reference.scores is not None and reference.fp32_scores is not None
-        ways = (switchable, Compiled(self.ctx.engine, model, self.reverter.reverted_model, compiled_speed))
+        ways = (switchable, Compiled(self.scorer.prepared, model, self.reverter.reverted_model, compiled_speed))
         entry = {"groups": len(groups), "rounds": []}
 
         def measure(candidates: list, positions: range) -> list[np.ndarray]:
@@ -69,9 +75,10 @@ class Ranker:
                 if switchable.usable and switchable.compiled is None:
                     switchable.build()
                 if switchable.usable and not switchable.speed.known():  # its speed and fidelity show on the base
-                    probe = switchable.measure(self.scorer, candidates[:1], indices, meter)
-                    entry["switchable_check"] = _fidelity(probe[0], indices, reference)
-                    switchable.usable = entry["switchable_check"]["faithful"]
+                    probe = switchable.probe(self.scorer, candidates[:1], indices, meter)
+                    if probe is not None:
+                        entry["switchable_check"] = _fidelity(probe[0], indices, reference)
+                        switchable.usable = entry["switchable_check"]["faithful"]
                 way = self._cheaper([w for w in ways if w.usable], candidates, len(indices))
                 entry["rounds"].append({"candidates": len(candidates) - 1, "samples": positions.stop,
                                         "measured_on": way.name})
@@ -80,7 +87,9 @@ class Ranker:
                 return way.measure(self.scorer, candidates, indices, meter)  # all of a round the same way
 
         standings = race(groups, len(self.indices), measure)
-        entry.update(inferences=self.scorer.inferences - inferences, seconds=round(time.perf_counter() - started, 4))
+        entry.update(inferences=self.scorer.inferences - inferences,
+                     worker_inferences=self.scorer.worker_inferences - on_workers,
+                     seconds=round(time.perf_counter() - started, 4))
         self.log.append(entry)
         return standings
 
