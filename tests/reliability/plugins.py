@@ -25,8 +25,10 @@ class ArrayLoader(DataLoader):
     def __getitem__(self, index):
         if index >= self.count:
             raise IndexError(index)
-        if self.marker:
-            Path(self.marker).write_text(str(os.getpid()))  # tells a test that reading has started
+        if self.marker:  # tells a test that reading has started, and where; replaced whole, never seen half-written
+            partial = Path(f"{self.marker}.{os.getpid()}")
+            partial.write_text(str(os.getpid()))
+            os.replace(partial, self.marker)
         if self.sleep:
             time.sleep(self.sleep)
         if index == self.fail_at:
