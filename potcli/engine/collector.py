@@ -47,12 +47,11 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
         _make_batch_dynamic(probe, batch_size)
     aggregators = {stat: make_aggregator(stat) for stat in statistics}
     by_reduction: dict[tuple, list[TensorStatistic]] = {}  # worked out once, not per sample
+    in_python: dict[str, list[TensorStatistic]] = {}  # by tensor
     for stat in statistics:
         if _in_graph(stat, inplace):
             by_reduction.setdefault(_reduction_key(stat), []).append(stat)
-    in_python: dict[str, list[TensorStatistic]] = {}  # by tensor
-    for stat in statistics:
-        if not _in_graph(stat, inplace):
+        else:
             in_python.setdefault(stat.tensor, []).append(stat)
     shapes: dict[str, tuple[int, ...]] = {}
 

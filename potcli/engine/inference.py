@@ -16,7 +16,9 @@ log = logging.getLogger("potq")
 # "FP32" models in bf16, and statistics, corrections and metrics would depend on the machine.
 F32 = {"INFERENCE_PRECISION_HINT": "f32"}
 F32_THROUGHPUT = {**F32, "PERFORMANCE_HINT": "THROUGHPUT"}  # statistics and evaluation: many requests in flight
-F32_LATENCY = {**F32, "PERFORMANCE_HINT": "LATENCY"}  # latency of one request, as a user's application sees it
+# Latency of one request as a user's application sees it: no precision hint, the runtime chooses (bf16 where it can).
+LATENCY = {"PERFORMANCE_HINT": "LATENCY"}
+F32_LATENCY = {**F32, **LATENCY}
 
 
 class Engine:

@@ -8,9 +8,8 @@ import openvino as ov
 from ..data.samples import input_specs
 from ..progress import progress
 from .cpu import cpu_description
-from .inference import F32_LATENCY, Engine
+from .inference import F32_LATENCY, LATENCY, Engine
 
-LATENCY = {"PERFORMANCE_HINT": "LATENCY"}  # the runtime's own precision choice: what an application gets
 MIN_ROUNDS, MAX_ROUNDS = 5, 30
 
 
