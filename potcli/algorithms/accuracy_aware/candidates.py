@@ -77,8 +77,7 @@ class Switchable:
             self.compiled = self.prepare(switchable_model(self.model, self.groups, self.biases, self.agnostic),
                                          "switchable model for ranking")
         except (RuntimeError, ModelError) as e:  # an operation the node factory cannot copy, or not compile
-            log.debug("no switchable model for ranking: %s", first_line(e))
-            self.usable = False
+            self._unusable(e)
             return
         self.speed.compile_seconds = time.perf_counter() - started
 
@@ -88,9 +87,12 @@ class Switchable:
         try:
             return self.measure(scorer, base, indices, meter)
         except ModelError as e:
-            log.debug("no switchable model for ranking: %s", first_line(e))
-            self.usable = False
+            self._unusable(e)
             return None
+
+    def _unusable(self, error: Exception) -> None:
+        log.debug("no switchable model for ranking: %s", first_line(error))
+        self.usable = False
 
     def measure(self, scorer: SampleScorer, candidates: Sequence[Hashable], indices: Sequence[int], meter) -> list:
         flag_sets = [keep_flags(len(self.groups), None if candidate is BASE else self.position[candidate])
