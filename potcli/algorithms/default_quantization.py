@@ -19,7 +19,8 @@ from .channel_alignment.alignment import alignment_statistics, find_alignment_pa
 from .context import QuantizationState, RunContext
 from .minmax.algorithm import prepare_quantization, quantized_state
 from .minmax.setup import MinMaxSetup
-from .sampling import cache_prefetch, gather_statistics, keeping_search_samples, search_samples, statistics_indices
+from .sampling import (cache_prefetch, folded_search, gather_statistics, keeping_search_samples, search_samples,
+                       statistics_indices)
 from .smooth_quant.algorithm import smoothed_state
 from .derived import ChannelMap, Derivation, derivations, source_name
 from .smooth_quant.smoothing import SmoothGroup, apply_smoothing, find_smooth_groups, inverse_scale
@@ -65,10 +66,14 @@ def prepare_and_collect(state: QuantizationState, variants: dict[str, AlgorithmP
     # constants).
     draft = replace(state, model=apply_smoothing(state.model, groups, _unit_scales(groups))) if groups else state
     plans = _plans(draft, variants)
-    if any(plan.minmax.searched_tensors() for plan in plans.values()):
+    searched = _searched(plans)
+    # The range search's values from this pass where it can take them, else from a pass of their own on the
+    # transformed model, over samples this pass keeps
+    folded = folded_search(draft.model, searched, params.sampling, ctx)
+    if searched and not folded:
         ctx = keeping_search_samples(ctx, params.sampling)
     wanted, shapes = _needs(plans)
-    direct, derived = _on_untransformed(wanted, maps, params, ctx)
+    direct, derived = _on_untransformed(wanted | folded, maps, params, ctx)
     first = gather_statistics(state.model, direct | _sources(derived) | alignment_statistics(pairs)
                               | {group.statistic for group in groups}, params.sampling, ctx,
                               record_shapes=[source_name(t, maps) for t in shapes],
@@ -86,8 +91,13 @@ def prepare_and_collect(state: QuantizationState, variants: dict[str, AlgorithmP
     if missing:
         values |= gather_statistics(state.model, missing, params.sampling, ctx).values
     collected = CollectedStatistics(values, {t: first.shapes[source_name(t, maps)] for t in shapes}, first.samples)
-    searched = sorted({tensor for plan in plans.values() for tensor in plan.minmax.searched_tensors()})
-    return Prepared(state, plans, collected, search_samples(state.model, searched, params.sampling, ctx))
+    return Prepared(state, plans, collected, search_samples(state.model, searched, params.sampling, ctx, values))
+
+
+def _searched(plans: dict[str, DefaultQuantizationPlan]) -> list[str]:
+    """The tensors whose values the range search of some plan needs (the same before and after the transforms,
+    which change no quantizer's place)."""
+    return sorted({tensor for plan in plans.values() for tensor in plan.minmax.searched_tensors()})
 
 
 def _on_untransformed(wanted: set[TensorStatistic], maps: list[ChannelMap], params: AlgorithmParams,

@@ -10,15 +10,17 @@ statistics of X collected in that same pass, so neither transform costs a pass o
   commutes with that (a positive factor keeps the order); so does abs_max when there is no shift;
 - otherwise (over the whole tensor, or abs_max of a shifted tensor): every sample's per-channel values are kept
   (the ``rows`` aggregator; only when the subset fits its bounded reservoir, so nothing is approximated),
-  mapped once the parameters are known, combined across channels and aggregated.
+  mapped once the parameters are known, combined across channels and aggregated;
+- sampled values (statistics.streaming.sample_grid) are read at the same positions of X and X', so each
+  maps with its own channel's shift and factor (when the shape is static).
 
-The rest (quantiles, sampled values, other axes) has to be collected on the transformed model.
+The rest (quantiles, other axes) has to be collected on the transformed model.
 """
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..statistics.streaming import SampleAggregator, TensorStatistic, make_aggregator
+from ..statistics.streaming import SampleAggregator, TensorStatistic, make_aggregator, sampled_along
 
 ACROSS_CHANNELS = {"min": np.min, "max": np.max, "abs_max": np.max, "mean": np.mean}  # equal-sized channels
 
@@ -31,8 +33,12 @@ class ChannelMap:
     target: str  # the same name where the transform changed weights in place
     channel_axis: int  # non-negative
     channels: int
-    rank: int
+    shape: tuple[int, ...]  # of both tensors, -1 where dynamic
     shifted: bool  # whether the map may have a shift (known, like the factor, only after the pass)
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,13 @@ class Derivation:
     def value(self, collected: dict[TensorStatistic, np.ndarray], shift: np.ndarray,
               factor: np.ndarray) -> np.ndarray:
         """``target`` from the sources' values and the map's parameters (per channel)."""
+        if self.target.reducer == "values":
+            values = collected[self.sources[0]]
+            along = sampled_along(self.map.shape, self.map.channel_axis)
+            channels = np.tile(along, len(values) // len(along))
+            shift, factor = (np.broadcast_to(np.asarray(p, np.float64).reshape(-1), (self.map.channels,))[channels]
+                             for p in (shift, factor))
+            return ((values - shift) * factor).astype(np.float32)
         mapped = [(np.asarray(collected[source], np.float64) - shift) * factor for source in self.sources]
         if len(mapped) == 2:  # abs_max of a shifted tensor, from its min and max
             mapped = [np.maximum(-mapped[0], mapped[1])]
@@ -65,7 +78,11 @@ def derivations(statistics: set[TensorStatistic], maps: list[ChannelMap],
     found = {}
     for stat in statistics:
         channel_map = by_target.get(stat.tensor)
-        if channel_map is None or stat.reducer not in ACROSS_CHANNELS:
+        if channel_map is None:
+            continue
+        if stat.aggregator == "sampled" and all(d > 0 for d in channel_map.shape):
+            found[stat] = Derivation(stat, (replace(stat, tensor=channel_map.tensor),), channel_map)
+        if stat.reducer not in ACROSS_CHANNELS:
             continue
         along = stat.channel_axis is not None and stat.channel_axis % channel_map.rank == channel_map.channel_axis
         split = stat.reducer == "abs_max" and channel_map.shifted

@@ -7,9 +7,10 @@ import openvino as ov
 
 from ..config.params import AlgorithmParams, Sampling
 from ..data.samples import CachedLoader, dataset_length, sample_indices
-from ..engine.collector import CollectedStatistics, collect_statistics
+from ..engine.collector import CollectedStatistics, collect_statistics, graph_reduction
 from ..errors import PotqError
-from ..statistics.streaming import TensorStatistic
+from ..graph.queries import tensors_by_name
+from ..statistics.streaming import SAMPLED_SAMPLES, TensorStatistic
 from .context import RunContext
 from .statistics_cache import StatisticsPass, rerun_variants
 
@@ -41,7 +42,7 @@ def gather_statistics(model: ov.Model, statistics: set[TensorStatistic], samplin
         return ctx.stats_cache.gather(ctx.loader, request, collect, frozenset(prefetch[0]), frozenset(prefetch[1]))
 
 
-SEARCH_SAMPLES = 16  # calibration samples whose values score candidate ranges (range_estimator preset auto)
+SEARCH_SAMPLES = SAMPLED_SAMPLES  # calibration samples whose values score candidate ranges (range_estimator auto)
 SEARCH_CACHE_BYTES = 256 << 20
 
 
@@ -54,18 +55,37 @@ def keeping_search_samples(ctx: RunContext, sampling: Sampling) -> RunContext:
     return replace(ctx, loader=CachedLoader(ctx.loader, SEARCH_CACHE_BYTES, indices))
 
 
-def search_samples(model: ov.Model, tensors: list[str], sampling: Sampling,
-                   ctx: RunContext) -> dict[str, np.ndarray] | None:
-    """Values of ``tensors`` sampled from the first SEARCH_SAMPLES samples of the statistics subset (through the
-    statistics cache like any statistic), for the range search; None when no tensor needs one."""
+def folded_search(model: ov.Model, tensors: list[str], sampling: Sampling, ctx: RunContext) -> set[TensorStatistic]:
+    """The range search's statistics (values of ``tensors``) when a statistics pass over ``model`` with
+    ``sampling`` can take them in the graph: they then cost it a Gather, where a pass of their own would cost
+    SEARCH_SAMPLES inferences and a compile. Empty when any cannot (dynamic shapes, stat_batch_size,
+    inplace_statistics off): search_samples then runs that pass."""
+    wanted = _search_statistics(tensors)
+    model_tensors = tensors_by_name(model)
+    if all(graph_reduction(stat, ctx.inplace_statistics, model_tensors[stat.tensor], sampling.batch_size > 1)
+           for stat in wanted.values()):
+        return set(wanted.values())
+    return set()
+
+
+def search_samples(model: ov.Model, tensors: list[str], sampling: Sampling, ctx: RunContext,
+                   collected: dict[TensorStatistic, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """Values of ``tensors`` sampled from the first SEARCH_SAMPLES samples of the statistics subset, for the range
+    search: from ``collected`` where the statistics pass took them (``folded_search``), else from a pass of their
+    own (through the statistics cache like any statistic); None when no tensor needs one."""
     if not tensors:
         return None
-    wanted = {name: TensorStatistic(name, "values", None, "sampled") for name in tensors}
-    indices = statistics_indices(sampling, ctx)[:SEARCH_SAMPLES]
-    with ctx.timed("range search"):
-        collected = gather_statistics(model, set(wanted.values()), replace(sampling, batch_size=1), ctx,
-                                      indices=indices)
-    return {name: collected.values[stat] for name, stat in wanted.items()}
+    wanted = _search_statistics(tensors)
+    if not all(stat in collected for stat in wanted.values()):
+        indices = statistics_indices(sampling, ctx)[:SEARCH_SAMPLES]
+        with ctx.timed("range search"):
+            collected = gather_statistics(model, set(wanted.values()), replace(sampling, batch_size=1), ctx,
+                                          indices=indices).values
+    return {name: collected[stat] for name, stat in wanted.items()}
+
+
+def _search_statistics(tensors: list[str]) -> dict[str, TensorStatistic]:
+    return {name: TensorStatistic(name, "values", None, "sampled") for name in tensors}
 
 
 def cache_prefetch(params: AlgorithmParams, ctx: RunContext, needs) -> tuple[set[TensorStatistic], set[str]]:

@@ -1,9 +1,10 @@
 """Collect every requested statistic in one pass over the data.
 
-The model gets extra outputs: in-graph reductions (ReduceMin/ReduceMax/ReduceMean, so only a few numbers per
-sample leave the model) when ``inplace_statistics`` is on, or the raw tensor otherwise and for quantiles.
-Per-sample values are reduced and aggregated as results arrive, so memory does not grow with the number of
-samples (see statistics.py).
+The model gets extra outputs: in-graph reductions when ``inplace_statistics`` is on (ReduceMin/ReduceMax/
+ReduceMean; a TopK for a quantile, whose few extreme values numpy interpolates exactly as np.quantile; a Gather
+for sampled values), so only a few numbers per sample leave the model, or the raw tensor otherwise and where a
+reduction cannot run in the graph. Per-sample values are reduced and aggregated as results arrive, so memory does
+not grow with the number of samples (see statistics.py).
 """
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,12 +16,35 @@ import openvino.opset13 as ops
 from ..data.samples import InputSpec, input_specs, prepared_sample, update_sample_digest
 from ..errors import DataError, ModelError, first_line
 from ..graph.queries import tensors_by_name
-from ..statistics.streaming import TensorStatistic, make_aggregator, reduce_sample_together, reduction_axes
+from ..statistics.streaming import (TensorStatistic, make_aggregator, quantile_from_tail, quantile_level,
+                                    reduce_sample_together, reduction_axes, grid_shape, sample_grid,
+                                    sample_positions,
+                                    tail_length)
 from .inference import Engine
 
-# The reducers of statistics.streaming.REDUCERS that can run inside the model (inplace_statistics).
-GRAPH_REDUCERS = ("min", "max", "abs_max", "mean")
 _REDUCE_NODES = {"min": ops.reduce_min, "max": ops.reduce_max, "mean": ops.reduce_mean, "sum": ops.reduce_sum}
+MAX_TAIL = 1024  # a quantile needing more extreme values than this is taken in Python (TopK slows down)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """One in-graph reduction of a tensor. ``tail``: for a quantile, how many extreme values a TopK keeps of
+    each row of ``size`` values (the largest when ``largest``); ``level``: the quantile they give."""
+
+    tensor: str
+    reducer: str
+    channel_axis: int | None
+    level: float | None = None
+    size: int = 0
+    tail: int = 0
+    largest: bool = False
+
+    def value(self, output: np.ndarray) -> np.ndarray:
+        """The per-sample statistic from the graph's output."""
+        if self.level is None:
+            return output
+        value = quantile_from_tail(output, self.size, self.level, self.largest)
+        return value if self.channel_axis is not None else value[0]
 
 
 @dataclass(frozen=True)
@@ -42,15 +66,17 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     statistics = sorted(set(statistics), key=_sort_key)
     if not statistics and not record_shapes:
         return CollectedStatistics({}, {}, len(indices))  # e.g. every activation is in the ignored scope
-    probe, outputs = _statistics_model(model, statistics, inplace, sorted(set(record_shapes)))
+    tensors = tensors_by_name(model)
+    in_graph = {stat: graph_reduction(stat, inplace, tensors[stat.tensor], batch_size > 1) for stat in statistics}
+    probe, outputs = _statistics_model(model, in_graph, sorted(set(record_shapes)))
     if batch_size > 1:
         _make_batch_dynamic(probe, batch_size)
     aggregators = {stat: make_aggregator(stat) for stat in statistics}
-    by_reduction: dict[tuple, list[TensorStatistic]] = {}  # worked out once, not per sample
+    by_reduction: dict[Reduction, list[TensorStatistic]] = {}  # worked out once, not per sample
     in_python: dict[str, list[TensorStatistic]] = {}  # by tensor
-    for stat in statistics:
-        if _in_graph(stat, inplace):
-            by_reduction.setdefault(_reduction_key(stat), []).append(stat)
+    for stat, reduction in in_graph.items():
+        if reduction is not None:
+            by_reduction.setdefault(reduction, []).append(stat)
         else:
             in_python.setdefault(stat.tensor, []).append(stat)
     shapes: dict[str, tuple[int, ...]] = {}
@@ -60,14 +86,15 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
         for (kind, key), value in zip(outputs, results, strict=True):
             if kind == "shape":
                 shapes.setdefault(key, tuple(int(d) for d in value))
-                continue
-            if kind == "raw":
+            elif kind == "raw":
                 raw[key] = value
-                continue
-            if kind == "finite" or key[1] == "mean":  # each observed tensor's probe (see _statistics_model)
-                _check_finite(value, key if kind == "finite" else key[0], index)
-            if kind == "reduced":
-                for stat in by_reduction[key]:
+            elif kind == "finite":  # each observed tensor's probe (see _statistics_model)
+                _check_finite(value, key, index)
+            else:
+                if key.reducer == "mean":  # a mean is its tensor's probe
+                    _check_finite(value, key.tensor, index)
+                value = key.value(value)
+                for stat in by_reduction.get(key, ()):
                     aggregators[stat].update(value)
         for tensor, stats in in_python.items():
             for stat, value in zip(stats, reduce_sample_together(raw[tensor], stats), strict=True):
@@ -131,35 +158,50 @@ def _make_batch_dynamic(model: ov.Model, batch_size: int) -> None:
                          f"dimension: {first_line(e)}") from e
 
 
-def _in_graph(stat: TensorStatistic, inplace: bool) -> bool:
-    return inplace and stat.reducer in GRAPH_REDUCERS
+def graph_reduction(stat: TensorStatistic, inplace: bool, tensor: ov.Output, batched: bool) -> Reduction | None:
+    """The in-graph reduction giving ``stat`` of ``tensor`` per sample, or None: the raw tensor leaves the model
+    and numpy reduces it. TopK and Gather need the shape of every inference (not ``batched`` by
+    stat_batch_size, not dynamic), and a quantile not too deep into the tail."""
+    if not inplace:
+        return None
+    if stat.reducer in ("min", "max", "abs_max", "mean"):
+        return Reduction(stat.tensor, stat.reducer, stat.channel_axis)
+    shape = tensor.get_partial_shape()
+    if stat.reducer not in ("quantile", "values") or shape.is_dynamic or batched:
+        return None
+    dims = tuple(d.get_length() for d in shape)
+    if stat.reducer == "values":
+        return Reduction(stat.tensor, "values", None) if dims else None  # a Slice needs an axis
+    size = int(np.prod(dims)) // (dims[stat.channel_axis] if stat.channel_axis is not None else 1)
+    level = quantile_level(stat.reducer, stat.outlier_prob, stat.quantile_side == "low")
+    largest = level >= 0.5
+    tail = tail_length(size, level, largest)
+    if tail > MAX_TAIL:
+        return None
+    return Reduction(stat.tensor, "quantile", stat.channel_axis, level, size, tail, largest)
 
 
-def _reduction_key(stat: TensorStatistic) -> tuple:
-    return stat.tensor, stat.reducer, stat.channel_axis
-
-
-def _statistics_model(model: ov.Model, statistics: list[TensorStatistic], inplace: bool, record_shapes: list[str]):
+def _statistics_model(model: ov.Model, in_graph: dict[TensorStatistic, Reduction | None], record_shapes: list[str]):
     """A clone of ``model`` whose outputs are one Result per in-graph reduction, raw tensor and shape needed.
 
-    Also returns, per output, ``("reduced", reduction key)``, ``("raw", tensor)``, ``("finite", tensor)`` or
+    Also returns, per output, ``("reduced", Reduction)``, ``("raw", tensor)``, ``("finite", tensor)`` or
     ``("shape", tensor)``.
     """
     probe = model.clone()
     tensors = tensors_by_name(probe)
     reductions = _Reductions(tensors)
     results, outputs = [], []
-    for stat in statistics:
-        entry = ("reduced", _reduction_key(stat)) if _in_graph(stat, inplace) else ("raw", stat.tensor)
+    for stat, reduction in in_graph.items():
+        entry = ("reduced", reduction) if reduction is not None else ("raw", stat.tensor)
         if entry not in outputs:
-            results.append(ops.result(reductions.get(*entry[1]) if entry[0] == "reduced" else tensors[stat.tensor]))
+            results.append(ops.result(reductions.get(reduction) if reduction is not None else tensors[stat.tensor]))
             outputs.append(entry)
     # A mean holds NaN or Inf if any value does; every other observed tensor gets a sum that does the same
-    # (in-graph ReduceMin/ReduceMax skip NaN, and scanning a raw tensor in Python costs more than a sum).
-    observed = {key if kind == "raw" else key[0] for kind, key in outputs}
-    averaged = {key[0] for kind, key in outputs if kind == "reduced" and key[1] == "mean"}
+    # (in-graph ReduceMin/ReduceMax/TopK skip NaN, and scanning a raw tensor in Python costs more than a sum).
+    observed = {key if kind == "raw" else key.tensor for kind, key in outputs}
+    averaged = {key.tensor for kind, key in outputs if kind == "reduced" and key.reducer == "mean"}
     for tensor in sorted(observed - averaged):
-        results.append(ops.result(reductions.get(tensor, "sum", None)))
+        results.append(ops.result(reductions.get(Reduction(tensor, "sum", None))))
         outputs.append(("finite", tensor))
     for tensor in record_shapes:
         results.append(ops.result(ops.shape_of(tensors[tensor])))
@@ -181,27 +223,68 @@ class _Reductions:
 
     abs_max is the larger of -min and max over the same axes: an Abs node would write a full-size copy of the
     tensor, which cost the CPU more than all the reductions together (PP-OCRv4's detector: 190 ms per
-    inference against 111 ms without statistics; 123 ms this way).
+    inference against 111 ms without statistics; 123 ms this way). Reshapes for TopK and Gather only relabel
+    the tensor's memory.
     """
 
     def __init__(self, tensors: dict[str, ov.Output]):
         self.tensors, self.built = tensors, {}
 
-    def get(self, tensor: str, reducer: str, channel_axis: int | None) -> ov.Output:
-        key = (tensor, reducer, channel_axis)
-        if key not in self.built:
-            self.built[key] = self._build(tensor, reducer, channel_axis)
-        return self.built[key]
+    def get(self, reduction: Reduction) -> ov.Output:
+        if reduction not in self.built:
+            self.built[reduction] = self._build(reduction)
+        return self.built[reduction]
 
-    def _build(self, tensor: str, reducer: str, channel_axis: int | None) -> ov.Output:
+    def _build(self, reduction: Reduction) -> ov.Output:
+        tensor, reducer, channel_axis = reduction.tensor, reduction.reducer, reduction.channel_axis
         if reducer == "abs_max":
-            low, high = self.get(tensor, "min", channel_axis), self.get(tensor, "max", channel_axis)
+            low = self.get(Reduction(tensor, "min", channel_axis))
+            high = self.get(Reduction(tensor, "max", channel_axis))
             return ops.maximum(ops.negative(low), high).output(0)
         source = self.tensors[tensor]
+        name = f"potq_stat/{tensor}/{reducer}/{channel_axis}"
+        if reducer == "values":
+            return _sampled_values(source, name)
+        if reducer == "quantile":
+            return _tail(source, reduction, f"{name}/{reduction.level}")
         rank = source.get_partial_shape().rank.get_length()
         axes = ops.constant(np.array(reduction_axes(rank, channel_axis), dtype=np.int64))
-        return _REDUCE_NODES[reducer](source, axes, keep_dims=False,
-                                      name=f"potq_stat/{tensor}/{reducer}/{channel_axis}").output(0)
+        return _REDUCE_NODES[reducer](source, axes, keep_dims=False, name=name).output(0)
+
+
+def _sampled_values(source: ov.Output, name: str) -> ov.Output:
+    """streaming.reduce_sample's "values" in the graph: a strided Slice (sample_grid), then a Gather of the few
+    positions kept from its flattened (small) result."""
+    dims = tuple(source.get_shape())
+    grid = sample_grid(dims)
+    on_grid = ops.slice(source, _int64([s.start or 0 for s in grid]), _int64(dims), _int64([s.step or 1 for s in grid]))
+    flat = ops.reshape(on_grid, _int64([-1]), False)
+    positions = sample_positions(int(np.prod(grid_shape(dims))))
+    return ops.gather(flat, _int64(positions), _int64(0), name=name).output(0)
+
+
+def _tail(source: ov.Output, reduction: Reduction, name: str) -> ov.Output:
+    """The ``reduction.tail`` extreme values of each row (channel, or the whole tensor) of ``source``, sorted.
+
+    A TopK along the last axis other than the channel axis first keeps as many of each line, a fraction of the
+    tensor (the extremes of the rows are among them), read in the CPU's blocked layout; only that is transposed
+    and flattened into rows for the last TopK. A single TopK over flattened rows costs the CPU a reordered copy
+    of the tensor and ten times the time.
+    """
+    dims = tuple(source.get_shape())
+    k, mode = reduction.tail, "max" if reduction.largest else "min"
+    channel = None if reduction.channel_axis is None else reduction.channel_axis % len(dims)
+    lines = [axis for axis in range(len(dims)) if axis != channel and dims[axis] > k]
+    if lines:
+        source = ops.topk(source, _int64(k), lines[-1], mode, "value", "i32").output(0)
+    if channel is not None:
+        source = ops.transpose(source, _int64([channel] + [a for a in range(len(dims)) if a != channel]))
+    rows = ops.reshape(source, _int64([1 if channel is None else dims[channel], -1]), False)
+    return ops.topk(rows, _int64(k), 1, mode, "value", "i32", name=name).output(0)
+
+
+def _int64(values) -> ov.Output:
+    return ops.constant(np.array(values, dtype=np.int64)).output(0)
 
 
 def _check_finite(value: np.ndarray, tensor: str, index: int) -> None:

@@ -60,6 +60,11 @@ def port_name(output: ov.Output) -> str:
     return name if node.get_output_size() == 1 else f"{name}:{output.get_index()}"
 
 
+def dims(output: ov.Output) -> tuple[int, ...]:
+    """The shape of a tensor of static rank, -1 for each dynamic dimension."""
+    return tuple(d.get_length() if d.is_static else -1 for d in output.get_partial_shape())
+
+
 def tensors_by_name(model: ov.Model) -> dict[str, ov.Output]:
     """Every tensor of ``model`` by its ``port_name``."""
     return {port_name(out): out for node in model.get_ordered_ops() for out in node.outputs()}

@@ -14,7 +14,6 @@ combine those values across samples without keeping them all:
 - ``hl_estimator`` (Hodges-Lehmann: the median of the means of all pairs of per-sample values) works on such a
   reservoir too, capped at HL_CAPACITY values because the pairs grow with its square.
 """
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +30,10 @@ REDUCERS = {
     # q as a float64 scalar: the result is then the one reduce_sample_together gets for several levels at once
     "quantile": lambda x, axes, q, keep: np.quantile(x, np.float64(q), axis=axes, keepdims=keep),
     "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), np.float64(q), axis=axes, keepdims=keep),
-    "values": lambda x, axes, q, keep: x.reshape(-1),  # the tensor itself, for the "sampled" aggregator
 }
-VALUES_PER_SAMPLE = 8192  # kept by the "sampled" aggregator from each sample
+VALUES_PER_SAMPLE = 8192  # values the "values" reducer keeps of a sample (at fixed positions, sample_positions)
+VALUES_POOL = 4 * VALUES_PER_SAMPLE  # values on the grid they are drawn from (sample_grid), at least
+SAMPLED_SAMPLES = 16  # samples the "sampled" aggregator keeps values of (the first of a pass)
 SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator", "rows")
 HL_CAPACITY = 1024  # values per statistic the Hodges-Lehmann estimator pairs up (about 0.5 M pairs)
 
@@ -43,7 +43,7 @@ class TensorStatistic:
     """One statistic of one tensor: ``aggregator`` over samples of ``reducer`` over the tensor."""
 
     tensor: str  # graph.port_name of the tensor
-    reducer: str  # min | max | abs_max | quantile | abs_quantile | mean
+    reducer: str  # min | max | abs_max | quantile | abs_quantile | mean | values
     channel_axis: int | None  # keep this axis (per-channel statistic); None reduces everything
     aggregator: str  # min | max | mean | median | mean_no_outliers | median_no_outliers | hl_estimator | rows
     outlier_prob: float = DEFAULT_OUTLIER_PROB
@@ -68,6 +68,9 @@ def reduce_tensor(x: np.ndarray, reducer: str, axes: tuple[int, ...], outlier_pr
 
 def reduce_sample(x: np.ndarray, stat: TensorStatistic) -> np.ndarray:
     """The per-sample value of ``stat`` for tensor ``x`` (what the in-graph reduction computes too)."""
+    if stat.reducer == "values":
+        on_grid = x[sample_grid(x.shape)]
+        return on_grid.reshape(-1)[sample_positions(on_grid.size)]
     return reduce_tensor(x, stat.reducer, reduction_axes(x.ndim, stat.channel_axis), stat.outlier_prob,
                          stat.quantile_side == "low")
 
@@ -93,6 +96,65 @@ def reduce_sample_together(x: np.ndarray, stats: list[TensorStatistic]) -> list[
         for (i, _), value in zip(wanted, quantiles, strict=True):
             values[i] = value
     return values
+
+
+def sample_grid(shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """The regular grid the "values" reducer draws from: every s-th value along the axes past the first two
+    (spatial axes; all channels are kept), with the largest odd s that leaves VALUES_POOL values, starting at
+    s // 2. A strided slice of the spatial axes costs the CPU nothing in its blocked layouts, where a gather over
+    the whole tensor would first copy it."""
+    step = 1
+    if len(shape) > 2:
+        while step + 2 <= max(shape[2:]) and \
+                int(np.prod(shape[:2])) * int(np.prod([-(-(d - (step + 2) // 2) // (step + 2)) for d in shape[2:]])) \
+                >= VALUES_POOL:
+            step += 2
+    return tuple(slice(None) if axis < 2 else slice(min(step // 2, d - 1), None, step) for axis, d in enumerate(shape))
+
+
+def grid_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of ``sample_grid(shape)``'s values."""
+    return tuple(len(range(*s.indices(d))) for s, d in zip(sample_grid(shape), shape, strict=True))
+
+
+def sampled_along(shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """For each value the "values" reducer keeps of a tensor of ``shape``: its index along ``axis``."""
+    along = np.arange(shape[axis])[sample_grid(shape)[axis]]
+    on_grid = grid_shape(shape)
+    return along[np.unravel_index(sample_positions(int(np.prod(on_grid))), on_grid)[axis]]
+
+
+def sample_positions(size: int) -> np.ndarray:
+    """Where the "values" reducer reads the ``size`` values of its grid (flattened): all of them, or
+    VALUES_PER_SAMPLE positions drawn uniformly, seeded by the size so that runs repeat, in ascending order. The
+    same positions in every sample, so that an in-graph Gather can read them, and in every tensor of that size, so
+    that a tensor's values map to those of a tensor derived from it (algorithms/derived.py)."""
+    if size <= VALUES_PER_SAMPLE:
+        return np.arange(size)
+    return np.sort(np.random.default_rng(size).integers(0, size, VALUES_PER_SAMPLE))
+
+
+def quantile_from_tail(tail: np.ndarray, size: int, level: float, largest: bool) -> np.ndarray:
+    """``np.quantile`` (linear method) at ``level`` of rows of ``size`` values, from each row's sorted extreme
+    values only (``tail``, last axis: the largest in descending order or the smallest in ascending order, as an
+    in-graph TopK gives them; ``tail_length`` of them). The same arithmetic as numpy, so the same numbers."""
+    virtual = np.float64(level) * (size - 1)
+    below = int(np.floor(virtual))
+    above = min(below + 1, size - 1)
+    gamma = virtual - np.float64(below)
+    if largest:
+        below, above = size - 1 - below, size - 1 - above
+    a, b = tail[..., below], tail[..., above]
+    difference = b - a
+    if gamma >= 0.5:
+        return b - difference * (1 - gamma)
+    return a + difference * gamma
+
+
+def tail_length(size: int, level: float, largest: bool) -> int:
+    """How many extreme values of a row of ``size`` ``quantile_from_tail`` needs for ``level``."""
+    below = int(np.floor(np.float64(level) * (size - 1)))
+    return min(size, size - below if largest else below + 2)
 
 
 RUNNING_UPDATES = {"min": np.minimum, "max": np.maximum, "mean": np.add}  # mean: a sum, divided at the end
@@ -179,19 +241,16 @@ def hodges_lehmann(values: np.ndarray) -> np.ndarray:
 
 
 class SampledValues:
-    """Up to VALUES_PER_SAMPLE values of each sample, picked uniformly at random: what the range search scores
-    candidate ranges on. Seeded by the tensor's name and fed in sample order, so runs repeat; memory follows the
-    number of samples fed (the range search feeds a few)."""
+    """The "values" reductions (VALUES_PER_SAMPLE values at fixed positions) of the first SAMPLED_SAMPLES samples
+    fed, concatenated: what the range search scores candidate ranges on. Later samples are ignored, so a pass
+    over the whole statistics subset gives the same values as one over its first samples."""
 
-    def __init__(self, tensor: str):
-        self.rng = np.random.default_rng(zlib.crc32(tensor.encode()))
+    def __init__(self):
         self.parts: list[np.ndarray] = []
 
     def update(self, sample: np.ndarray) -> None:
-        flat = np.asarray(sample, dtype=np.float32).reshape(-1)
-        if flat.size > VALUES_PER_SAMPLE:
-            flat = flat[self.rng.integers(0, flat.size, VALUES_PER_SAMPLE)]
-        self.parts.append(flat)
+        if len(self.parts) < SAMPLED_SAMPLES:
+            self.parts.append(np.asarray(sample, dtype=np.float32).reshape(-1))
 
     def result(self) -> np.ndarray:
         if not self.parts:
@@ -201,7 +260,7 @@ class SampledValues:
 
 def make_aggregator(stat: TensorStatistic, seed: int = 0):
     if stat.aggregator == "sampled":
-        return SampledValues(stat.tensor)
+        return SampledValues()
     if stat.aggregator in SAMPLE_AGGREGATORS:
         capacity = HL_CAPACITY if stat.aggregator == "hl_estimator" else None
         return SampleAggregator(stat.aggregator, stat.outlier_prob, seed, capacity)

@@ -7,8 +7,8 @@ from potcli.algorithms.derived import ChannelMap, derivations, source_name
 from potcli.algorithms.smooth_quant.smoothing import SmoothGroup, SmoothedLayer
 from potcli.statistics.streaming import SampleAggregator, TensorStatistic, make_aggregator, reduce_sample
 
-SMOOTHING = SmoothGroup("ln", channel_axis=2, channels=6, rank=3, layers=(SmoothedLayer("q", 1),)).channel_map
-ALIGNMENT = ChannelMap("conv", "conv", channel_axis=2, channels=6, rank=3, shifted=True)
+SMOOTHING = SmoothGroup("ln", channel_axis=2, channels=6, shape=(1, 5, 6), layers=(SmoothedLayer("q", 1),)).channel_map
+ALIGNMENT = ChannelMap("conv", "conv", channel_axis=2, channels=6, shape=(1, 5, 6), shifted=True)
 
 
 def aggregate(stat, tensors):
@@ -45,10 +45,31 @@ def test_abs_max_of_a_shifted_tensor_comes_from_its_min_and_max():
 def test_what_cannot_be_derived_is_left_for_the_transformed_model():
     smoothed = SMOOTHING.target
     wanted = {TensorStatistic(smoothed, "quantile", None, "mean"),  # a quantile of X / s is not one of X
-              TensorStatistic(smoothed, "values", None, "sampled"),
               TensorStatistic(smoothed, "max", 1, "mean"),  # another axis than the mapped channels
               TensorStatistic("other", "max", None, "mean")}  # not mapped: collected as it is
     assert derivations(wanted, [SMOOTHING, ALIGNMENT], 300) == {}
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_sampled_values_map_with_their_own_channel(shifted):
+    # 2 x 96 x 64 values: more than one sample keeps, so they are read at sample_positions
+    channel_map = ChannelMap("x", "x'", channel_axis=1, channels=96, shape=(2, 96, 64), shifted=shifted)
+    rng = np.random.default_rng(1)
+    samples = [rng.standard_normal(channel_map.shape).astype(np.float32) * rng.uniform(0.1, 50, (1, 96, 1))
+               for _ in range(20)]
+    factor = rng.uniform(0.05, 20, (96, 1))
+    shift = rng.uniform(-4, 4, (96, 1)) if shifted else 0.0
+    target = TensorStatistic(channel_map.target, "values", None, "sampled")
+    derivation = derivations({target}, [channel_map], len(samples))[target]
+    derived = derivation.value({source: aggregate(source, samples) for source in derivation.sources}, shift, factor)
+    direct = aggregate(target, [((x - shift) * factor).astype(np.float32) for x in samples])
+    assert derived.shape == direct.shape == (16 * 8192,)
+    np.testing.assert_allclose(derived, direct, rtol=1e-5, atol=1e-5)
+
+
+def test_sampled_values_of_a_dynamic_shape_are_left_for_the_transformed_model():
+    channel_map = ChannelMap("x", "x'", channel_axis=1, channels=96, shape=(-1, 96, 64), shifted=False)
+    assert derivations({TensorStatistic("x'", "values", None, "sampled")}, [channel_map], 20) == {}
 
 
 def test_per_tensor_statistics_are_derived_only_when_every_sample_fits_the_kept_rows():

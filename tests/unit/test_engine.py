@@ -92,6 +92,45 @@ def test_in_graph_statistics_equal_the_same_statistics_reduced_in_python():
         np.testing.assert_allclose(in_graph[stat], in_python[stat], rtol=1e-5, atol=1e-6, err_msg=str(stat))
 
 
+@pytest.mark.parametrize("model, tensors, axes", [
+    (models.conv_relu(size=48), ["conv1/bias", "conv2/bias"], (None, 1)),  # 18432 and 9216 values: sampled
+    (models.conv_relu(size=40, batch=2), ["conv1/bias"], (None, 1, -1)),  # channels behind the batch
+    (models.transformer_block(), None, (None, -1))])  # channels last
+def test_quantiles_and_sampled_values_from_the_graph_are_numpys(model, tensors, axes):
+    # TopK keeps a few extremes and numpy interpolates them as np.quantile does; a Slice and a Gather read
+    # sample_grid at sample_positions
+    from potcli.engine.collector import _statistics_model, graph_reduction
+    names = tensors_by_name(model)
+    tensors = tensors or [name for name, out in names.items() if len(out.get_partial_shape()) == 3
+                          and out.get_element_type().is_real() and not out.get_node().get_type_name() == "Constant"][:3]
+    wanted = [TensorStatistic(tensor, "quantile", axis, "median", prob, side) for tensor in tensors
+              for axis in axes for prob in (1e-4, 0.01) for side in ("low", "high")]
+    wanted += [TensorStatistic(tensor, "values", None, "sampled") for tensor in tensors]
+    probe, outputs = _statistics_model(model, {s: graph_reduction(s, True, names[s.tensor], False) for s in wanted},
+                                       [])
+    assert not [key for kind, key in outputs if kind == "raw"]
+    assert {node.get_type_name() for node in probe.get_ops()} >= {"TopK", "Gather", "Slice"}
+    batch = model.inputs[0].get_partial_shape()[0].get_length()
+    loader = [(x, None) for x in models.random_inputs(model, 20, batch=batch)]
+    in_graph, in_python = (collect_statistics(Engine(), model, wanted, loader, range(20), inplace, None).values
+                           for inplace in (True, False))
+    for stat in wanted:
+        np.testing.assert_allclose(in_graph[stat], in_python[stat], rtol=1e-6, atol=1e-6, err_msg=str(stat))
+        if stat.reducer == "values":  # the first 16 samples' values, no more
+            assert in_graph[stat].size == 16 * min(8192, int(np.prod(names[stat.tensor].get_shape())))
+
+
+def test_quantiles_and_values_stay_in_python_where_the_graph_cannot_know_a_sample_s_shape():
+    from potcli.engine.collector import graph_reduction
+    conv = tensors_by_name(models.conv_relu())["conv1"]
+    for stat in (TensorStatistic("conv1", "quantile", 1, "median"),
+                 TensorStatistic("conv1", "values", None, "sampled")):
+        assert graph_reduction(stat, True, conv, False) is not None
+        assert graph_reduction(stat, True, conv, True) is None  # batched by stat_batch_size
+        assert graph_reduction(stat, True, models.dynamic_batch().inputs[0], False) is None
+        assert graph_reduction(stat, False, conv, False) is None  # inplace_statistics off
+
+
 @pytest.mark.parametrize("reducer, inplace", [("min", True), ("min", False), ("quantile", True),
                                               ("values", True)])
 def test_a_nan_in_an_observed_tensor_stops_the_pass_naming_tensor_and_sample(reducer, inplace):
@@ -102,3 +141,4 @@ def test_a_nan_in_an_observed_tensor_stops_the_pass_naming_tensor_and_sample(red
     stat = TensorStatistic("sqrt", reducer, None, aggregator)
     with pytest.raises(DataError, match="activation 'sqrt' holds NaN or Inf for sample 1"):
         collect_statistics(Engine(), model, [stat], [(x, None) for x in inputs], range(3), inplace, None)
+

@@ -14,7 +14,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from ...graph.queries import constant_value, consumers, is_constant, nodes_by_name, port_name
+from ...graph.queries import constant_value, consumers, dims, is_constant, nodes_by_name, port_name
 from ...statistics.streaming import TensorStatistic
 from ..derived import ChannelMap
 
@@ -30,7 +30,7 @@ class AlignmentPair:
     consumer: str  # Convolution
     consumer_bias: tuple[str, int] | None
     channels: int
-    rank: int
+    shape: tuple[int, ...]  # of the tensor, -1 where dynamic
 
     @property
     def centred(self) -> bool:
@@ -39,7 +39,7 @@ class AlignmentPair:
     @property
     def channel_map(self) -> ChannelMap:
         """The tensor between the two becomes (tensor - shift) * factor (align_channels' transforms)."""
-        return ChannelMap(self.tensor, self.tensor, 1, self.channels, self.rank, self.centred)
+        return ChannelMap(self.tensor, self.tensor, 1, self.channels, self.shape, self.centred)
 
     @property
     def range_statistics(self) -> tuple[TensorStatistic, TensorStatistic]:
@@ -69,7 +69,7 @@ def find_alignment_pairs(model: ov.Model) -> list[AlignmentPair]:
         consumer_bias = _bias_of_output(readers[0].get_node().output(0)) if len(readers) == 1 else None
         pairs.append(AlignmentPair(producer.get_friendly_name(), producer_bias, port_name(tensor), name,
                                    consumer_bias, producer.input_value(1).get_shape()[0],
-                                   tensor.get_partial_shape().rank.get_length()))
+                                   dims(tensor)))
     return pairs
 
 

@@ -3,7 +3,7 @@ from ...config.params import AlgorithmParams
 from ...errors import ModelError
 from ...graph.transform import insert_fake_quantize
 from ..context import QuantizationState, RunContext
-from ..sampling import cache_prefetch, gather_statistics, search_samples
+from ..sampling import cache_prefetch, folded_search, gather_statistics, search_samples
 from .quantizer_params import compute_params, quantizer_report
 from .setup import MinMaxSetup, prepare_minmax
 
@@ -11,8 +11,10 @@ from .setup import MinMaxSetup, prepare_minmax
 def run_minmax(state: QuantizationState, params: AlgorithmParams, ctx: RunContext) -> QuantizationState:
     setup = prepare_quantization(state, params)
     prefetch = cache_prefetch(params, ctx, lambda variant: (prepare_quantization(state, variant).statistics(), ()))
-    collected = gather_statistics(state.model, setup.statistics(), params.sampling, ctx, prefetch=prefetch)
-    samples = search_samples(state.model, setup.searched_tensors(), params.sampling, ctx)
+    searched = setup.searched_tensors()
+    folded = folded_search(state.model, searched, params.sampling, ctx)
+    collected = gather_statistics(state.model, setup.statistics() | folded, params.sampling, ctx, prefetch=prefetch)
+    samples = search_samples(state.model, searched, params.sampling, ctx, collected.values)
     return quantized_state(state, setup, collected, params, ctx, samples)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from ...graph.queries import constant_value, consumers, is_constant, nodes_by_name, port_name, tensors_by_name
+from ...graph.queries import constant_value, consumers, dims, is_constant, nodes_by_name, port_name, tensors_by_name
 from ...statistics.ranges import along_axis
 from ...statistics.streaming import TensorStatistic
 from ..derived import ChannelMap
@@ -36,7 +36,7 @@ class SmoothGroup:
     tensor: str  # graph.port_name of the activation every layer of the group reads on input 0
     channel_axis: int  # the activation's contracted axis (non-negative)
     channels: int  # its length
-    rank: int  # the activation's rank
+    shape: tuple[int, ...]  # the activation's, -1 where dynamic
     layers: tuple[SmoothedLayer, ...]
 
     @property
@@ -46,7 +46,7 @@ class SmoothGroup:
 
     @property
     def channel_map(self) -> ChannelMap:
-        return ChannelMap(self.tensor, self.smoothed_tensor, self.channel_axis, self.channels, self.rank, False)
+        return ChannelMap(self.tensor, self.smoothed_tensor, self.channel_axis, self.channels, self.shape, False)
 
     @property
     def statistic(self) -> TensorStatistic:
@@ -75,7 +75,7 @@ def find_smooth_groups(model: ov.Model, layers: set[str] | None = None) -> list[
         weight_axis = rank - 1 if attributes["transpose_b"] else rank - 2
         if shape[channel_axis].is_dynamic:
             continue
-        key = (port_name(activation), channel_axis, shape[channel_axis].get_length(), len(shape))
+        key = (port_name(activation), channel_axis, shape[channel_axis].get_length(), dims(activation))
         groups.setdefault(key, []).append(SmoothedLayer(name, weight_axis))
     return [SmoothGroup(*key, tuple(members)) for key, members in sorted(groups.items())]
 
