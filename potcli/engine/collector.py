@@ -105,8 +105,8 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     if engine.remote is not None:
         engine.remote.batches(probe, batches, handle, requests, "Statistics", unit, digest)
     else:
-        engine.run(engine.compile(probe, "statistics model"), _inputs(loader, batches, input_specs(probe), digest),
-                   handle, requests, "Statistics", len(batches), unit)
+        engine.compile_and_run(probe, "statistics model", _inputs(loader, batches, input_specs(probe), digest),
+                               handle, requests, "Statistics", len(batches), unit)
     return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
 
 

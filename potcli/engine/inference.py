@@ -1,8 +1,10 @@
 """Compile models on CPU and run samples through an async infer queue, handing results back in sample order."""
 import collections
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import openvino as ov
@@ -19,6 +21,7 @@ F32_THROUGHPUT = {**F32, "PERFORMANCE_HINT": "THROUGHPUT"}  # statistics and eva
 # Latency of one request as a user's application sees it: no precision hint, the runtime chooses (bf16 where it can).
 LATENCY = {"PERFORMANCE_HINT": "LATENCY"}
 F32_LATENCY = {**F32, **LATENCY}
+READ_AHEAD_BYTES = 64 << 20  # inputs compile_and_run reads while the model compiles, at most
 
 
 class Engine:
@@ -67,6 +70,26 @@ class Engine:
             finally:
                 for _, request in in_flight:  # never leave a request running behind an exception
                     request.wait()
+
+    def compile_and_run(self, model: ov.Model, what: str, samples: Iterable[tuple[int, dict]],
+                        handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
+                        description: str = "", total: int | None = None, unit: str = "sample") -> None:
+        """``run`` on ``model`` compiled, the first samples read while it compiles (in another thread: a compile
+        keeps about one core busy, and a DataLoader that decodes images can use the other), up to
+        READ_AHEAD_BYTES of inputs."""
+        samples = iter(samples)
+        ahead: list[tuple[int, dict]] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="potq-compile") as pool:
+            compiling = pool.submit(self.compile, model, what)
+            held = 0
+            while not compiling.done() and held < READ_AHEAD_BYTES:
+                sample = next(samples, None)
+                if sample is None:
+                    break
+                ahead.append(sample)
+                held += sum(np.asarray(value).nbytes for value in sample[1].values())
+            compiled = compiling.result()
+        self.run(compiled, itertools.chain(ahead, samples), handle, requests, description, total, unit)
 
     @staticmethod
     def _finish(index: int, request: ov.InferRequest, handle) -> None:

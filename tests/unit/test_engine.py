@@ -1,13 +1,15 @@
 """The inference engine hands every result back exactly once, in sample order, and never deadlocks."""
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from potcli.engine.collector import collect_statistics
 from potcli.engine.inference import Engine
-from potcli.errors import DataError
+from potcli.errors import DataError, ModelError
 from potcli.graph.queries import tensors_by_name
 from potcli.statistics.streaming import TensorStatistic
 
@@ -142,3 +144,63 @@ def test_a_nan_in_an_observed_tensor_stops_the_pass_naming_tensor_and_sample(red
     with pytest.raises(DataError, match="activation 'sqrt' holds NaN or Inf for sample 1"):
         collect_statistics(Engine(), model, [stat], [(x, None) for x in inputs], range(3), inplace, None)
 
+
+def _slow_compile(engine, monkeypatch, seconds=0.3, fail=False) -> list[float]:
+    """Make ``engine``'s compiles take ``seconds`` (and fail); returns the list their end times go to."""
+    compile_now, ended = engine.compile, []
+
+    def compile_slowly(model, what="model", *args):
+        time.sleep(seconds)
+        ended.append(time.perf_counter())
+        if fail:
+            raise ModelError(f"OpenVINO cannot compile the {what} on CPU: broken")
+        return compile_now(model, what, *args)
+    monkeypatch.setattr(engine, "compile", compile_slowly)
+    return ended
+
+
+def test_samples_are_read_while_the_model_compiles_and_come_back_in_order(monkeypatch):
+    engine = Engine()
+    compiled = _slow_compile(engine, monkeypatch)
+    inputs = models.random_inputs(models.conv_relu(), 6)
+    read, seen = [], []
+
+    def samples():
+        for i in range(6):
+            read.append(time.perf_counter())
+            yield i, {"image": inputs[i]}
+
+    engine.compile_and_run(models.conv_relu(), "model", samples(),
+                           lambda index, outputs: seen.append((index, outputs[0])))
+    assert read[-1] < compiled[0]  # every sample was read before the compile ended
+    assert [index for index, _ in seen] == list(range(6))
+    direct = Engine().compile(models.conv_relu())
+    for index, output in seen:
+        np.testing.assert_array_equal(output, direct.create_infer_request().infer({"image": inputs[index]})[0])
+
+
+@pytest.mark.parametrize("fail_compile", [False, True])
+def test_a_failure_while_reading_ahead_surfaces_once_the_compile_is_over(monkeypatch, fail_compile):
+    # a DataLoader that fails on sample 2 reports it even when the compile fails too (it came first); no thread stays
+    engine = Engine()
+    _slow_compile(engine, monkeypatch, fail=fail_compile)
+    before = threading.active_count()
+
+    def samples():
+        for i in range(6):
+            if i == 2:
+                raise DataError("sample 2 is broken")
+            yield i, {"image": models.random_inputs(models.conv_relu(), 1)[0]}
+
+    with pytest.raises(DataError, match="sample 2 is broken"):
+        engine.compile_and_run(models.conv_relu(), "model", samples(), lambda index, outputs: None)
+    assert threading.active_count() == before
+
+
+def test_a_model_that_does_not_compile_stops_before_any_inference(monkeypatch):
+    engine = Engine()
+    _slow_compile(engine, monkeypatch, seconds=0.0, fail=True)
+    with pytest.raises(ModelError, match="cannot compile the statistics model"):
+        engine.compile_and_run(models.conv_relu(), "statistics model",
+                               ((i, {"image": x}) for i, x in enumerate(models.random_inputs(models.conv_relu(), 3))),
+                               lambda index, outputs: pytest.fail("inferred"))
