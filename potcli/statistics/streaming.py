@@ -32,7 +32,7 @@ REDUCERS = {
     "abs_quantile": lambda x, axes, q, keep: np.quantile(np.abs(x), np.float64(q), axis=axes, keepdims=keep),
 }
 VALUES_PER_SAMPLE = 8192  # values the "values" reducer keeps of a sample (at fixed positions, sample_positions)
-VALUES_POOL = 4 * VALUES_PER_SAMPLE  # values on the grid they are drawn from (sample_grid), at least
+VALUES_POOL = 2 * VALUES_PER_SAMPLE  # values on the grid they are drawn from (sample_grid), at least
 SAMPLED_SAMPLES = 16  # samples the "sampled" aggregator keeps values of (the first of a pass)
 SAMPLE_AGGREGATORS = ("median", "mean_no_outliers", "median_no_outliers", "hl_estimator", "rows")
 HL_CAPACITY = 1024  # values per statistic the Hodges-Lehmann estimator pairs up (about 0.5 M pairs)
@@ -250,7 +250,7 @@ class SampledValues:
 
     def update(self, sample: np.ndarray) -> None:
         if len(self.parts) < SAMPLED_SAMPLES:
-            self.parts.append(np.asarray(sample, dtype=np.float32).reshape(-1))
+            self.parts.append(np.array(sample, dtype=np.float32).reshape(-1))  # a copy: the caller reuses its buffer
 
     def result(self) -> np.ndarray:
         if not self.parts:
