@@ -6,6 +6,7 @@ for sampled values), so only a few numbers per sample leave the model, or the ra
 reduction cannot run in the graph. Per-sample values are reduced and aggregated as results arrive, so memory does
 not grow with the number of samples (see statistics.py).
 """
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -80,22 +81,25 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
         else:
             in_python.setdefault(stat.tensor, []).append(stat)
     shapes: dict[str, tuple[int, ...]] = {}
+    # Per output, worked out once: the tensor whose NaN/Inf probe it is (each observed tensor has one: a mean, or
+    # the sum of _statistics_model), and the aggregators its value goes to
+    steps = [(kind, key, key if kind == "finite" else key.tensor if kind == "reduced" and key.reducer == "mean"
+              else None, [aggregators[stat] for stat in by_reduction.get(key, ())] if kind == "reduced" else [])
+             for kind, key in outputs]
 
     def handle(index: int, results: list[np.ndarray]) -> None:
         raw: dict[str, np.ndarray] = {}
-        for (kind, key), value in zip(outputs, results, strict=True):
-            if kind == "shape":
-                shapes.setdefault(key, tuple(int(d) for d in value))
+        for (kind, key, probed, targets), value in zip(steps, results, strict=True):
+            if probed is not None:
+                _check_finite(value, probed, index)
+            if targets:
+                value = key.value(value)
+                for aggregator in targets:
+                    aggregator.update(value)
             elif kind == "raw":
                 raw[key] = value
-            elif kind == "finite":  # each observed tensor's probe (see _statistics_model)
-                _check_finite(value, key, index)
-            else:
-                if key.reducer == "mean":  # a mean is its tensor's probe
-                    _check_finite(value, key.tensor, index)
-                value = key.value(value)
-                for stat in by_reduction.get(key, ()):
-                    aggregators[stat].update(value)
+            elif kind == "shape" and key not in shapes:
+                shapes[key] = tuple(int(d) for d in value)
         for tensor, stats in in_python.items():
             for stat, value in zip(stats, reduce_sample_together(raw[tensor], stats), strict=True):
                 aggregators[stat].update(value)
@@ -105,8 +109,9 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     if engine.remote is not None:
         engine.remote.batches(probe, batches, handle, requests, "Statistics", unit, digest)
     else:
+        # the aggregators copy what they keep: the request's buffers are handed over as they are
         engine.compile_and_run(probe, "statistics model", _inputs(loader, batches, input_specs(probe), digest),
-                               handle, requests, "Statistics", len(batches), unit)
+                               handle, requests, "Statistics", len(batches), unit, copied=False)
     return CollectedStatistics({stat: agg.result() for stat, agg in aggregators.items()}, shapes, len(indices))
 
 
@@ -288,7 +293,8 @@ def _int64(values) -> ov.Output:
 
 
 def _check_finite(value: np.ndarray, tensor: str, index: int) -> None:
-    if not np.all(np.isfinite(value)):
+    # a sum of finite values may overflow: the values themselves are checked only then
+    if not math.isfinite(value.sum()) and not np.all(np.isfinite(value)):
         raise DataError(f"activation {tensor!r} holds NaN or Inf for sample {index}; it cannot get a range "
                         f"(check the model and the data of that sample)")
 

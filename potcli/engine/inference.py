@@ -41,9 +41,11 @@ class Engine:
 
     def run(self, compiled: ov.CompiledModel, samples: Iterable[tuple[int, dict]],
             handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
-            description: str = "", total: int | None = None, unit: str = "sample", shown: bool = True) -> None:
+            description: str = "", total: int | None = None, unit: str = "sample", shown: bool = True,
+            copied: bool = True) -> None:
         """Infer every ``(index, inputs)`` of ``samples``; call ``handle(index, outputs)`` in sample order
-        (``shown`` False: no progress of its own, the caller shows it).
+        (``shown`` False: no progress of its own, the caller shows it; ``copied`` False: the outputs are the
+        request's own buffers, valid until ``handle`` returns, for a handler that keeps none of them).
 
         A ring of infer requests keeps several samples in flight; the oldest is always finished first, so
         results are processed by the calling thread in sample order (floating-point accumulations, and hence
@@ -56,7 +58,7 @@ class Engine:
             try:
                 for position, (index, inputs) in enumerate(samples):
                     if len(in_flight) == len(ring):
-                        self._finish(*in_flight.popleft(), handle)
+                        self._finish(*in_flight.popleft(), handle, copied)
                         meter.update(1)
                     request = ring[position % len(ring)]
                     try:
@@ -65,7 +67,7 @@ class Engine:
                         raise ModelError(f"inference failed on sample {index}: {first_line(e)}") from e
                     in_flight.append((index, request))
                 while in_flight:
-                    self._finish(*in_flight.popleft(), handle)
+                    self._finish(*in_flight.popleft(), handle, copied)
                     meter.update(1)
             finally:
                 for _, request in in_flight:  # never leave a request running behind an exception
@@ -73,7 +75,8 @@ class Engine:
 
     def compile_and_run(self, model: ov.Model, what: str, samples: Iterable[tuple[int, dict]],
                         handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
-                        description: str = "", total: int | None = None, unit: str = "sample") -> None:
+                        description: str = "", total: int | None = None, unit: str = "sample",
+                        copied: bool = True) -> None:
         """``run`` on ``model`` compiled, the first samples read while it compiles (in another thread: a compile
         keeps about one core busy, and a DataLoader that decodes images can use the other), up to
         READ_AHEAD_BYTES of inputs."""
@@ -89,13 +92,16 @@ class Engine:
                 ahead.append(sample)
                 held += sum(np.asarray(value).nbytes for value in sample[1].values())
             compiled = compiling.result()
-        self.run(compiled, itertools.chain(ahead, samples), handle, requests, description, total, unit)
+        self.run(compiled, itertools.chain(ahead, samples), handle, requests, description, total, unit,
+                 copied=copied)
 
     @staticmethod
-    def _finish(index: int, request: ov.InferRequest, handle) -> None:
+    def _finish(index: int, request: ov.InferRequest, handle, copied: bool) -> None:
         try:
             request.wait()
-            outputs = [np.copy(request.get_output_tensor(i).data) for i in range(len(request.model_outputs))]
+            outputs = [tensor.data for tensor in request.output_tensors]
+            if copied:
+                outputs = [np.copy(output) for output in outputs]
         except Exception as e:
             raise ModelError(f"inference failed on sample {index}: {first_line(e)}") from e
         handle(index, outputs)

@@ -1,4 +1,7 @@
 """FakeQuantize parameters of every quantizer: activations from collected statistics, weights from their values."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import openvino as ov
 
@@ -27,15 +30,27 @@ def compute_params(model: ov.Model, setup: MinMaxSetup, collected: CollectedStat
             low_stat, high_stat = setup.extremes[quantizer.name]
             extremes[quantizer.name] = (_bound_value(collected, low_stat, settings.min, True),
                                         _bound_value(collected, high_stat, settings.max, False))
-    params, choices = {}, {}
-    for group, members in _groups(setup.plan).items():
-        low, high = _joint(bounds, members)
+    groups = _groups(setup.plan)
+    searched = [group for group, members in groups.items()
+                if samples is not None and all(q.name in extremes for q in members)]
+
+    def search(group: str):
+        members = groups[group]
         settings = setup.activations[members[0].name]
-        if samples is not None and all(q.name in extremes for q in members):
-            values = np.concatenate([samples[q.source] for q in members])
-            grid = Grid(settings.mode == "symmetric", settings.level_low, settings.level_high)
-            chosen, errors = best_range(values, range_candidates((float(low), float(high)),
-                                                                 tuple(map(float, _joint(extremes, members)))), grid)
+        low, high = _joint(bounds, members)
+        values = np.concatenate([samples[q.source] for q in members])
+        grid = Grid(settings.mode == "symmetric", settings.level_low, settings.level_high)
+        return best_range(values, range_candidates((float(low), float(high)),
+                                                   tuple(map(float, _joint(extremes, members)))), grid)
+
+    # numpy leaves the GIL while it scores a group's candidates: groups on every core
+    with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="potq-range-search") as pool:
+        found = dict(zip(searched, pool.map(search, searched), strict=True))
+    params, choices = {}, {}
+    for group, members in groups.items():
+        low, high = _joint(bounds, members)
+        if group in found:
+            chosen, errors = found[group]
             low, high = np.float64(chosen.low), np.float64(chosen.high)
             choices[group] = {"chosen": chosen.label, "errors": errors}
         for quantizer in members:
