@@ -16,7 +16,7 @@ import openvino.opset13 as ops
 
 from ..data.samples import InputSpec, input_specs, prepared_sample, update_sample_digest
 from ..errors import DataError, ModelError, first_line
-from ..graph.queries import tensors_by_name
+from ..graph.queries import dims, tensors_by_name
 from ..statistics.streaming import (TensorStatistic, make_aggregator, quantile_from_tail, quantile_level,
                                     reduce_sample_together, reduction_axes, grid_shape, sample_grid,
                                     sample_positions,
@@ -65,11 +65,15 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
     ``digest``, if given, receives every sample read (``data.samples.update_sample_digest``).
     """
     statistics = sorted(set(statistics), key=_sort_key)
-    if not statistics and not record_shapes:
-        return CollectedStatistics({}, {}, len(indices))  # e.g. every activation is in the ignored scope
     tensors = tensors_by_name(model)
+    # a static shape is known without running the model (unless batches stack samples)
+    static = {} if batch_size > 1 else {tensor: dims(tensors[tensor]) for tensor in set(record_shapes)
+                                        if tensors[tensor].get_partial_shape().is_static}
+    record_shapes = sorted(set(record_shapes) - static.keys())
+    if not statistics and not record_shapes:
+        return CollectedStatistics({}, static, len(indices))  # e.g. every activation is in the ignored scope
     in_graph = {stat: graph_reduction(stat, inplace, tensors[stat.tensor], batch_size > 1) for stat in statistics}
-    probe, outputs = _statistics_model(model, in_graph, sorted(set(record_shapes)))
+    probe, outputs = _statistics_model(model, in_graph, record_shapes)
     if batch_size > 1:
         _make_batch_dynamic(probe, batch_size)
     aggregators = {stat: make_aggregator(stat) for stat in statistics}
@@ -80,7 +84,7 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
             by_reduction.setdefault(reduction, []).append(stat)
         else:
             in_python.setdefault(stat.tensor, []).append(stat)
-    shapes: dict[str, tuple[int, ...]] = {}
+    shapes: dict[str, tuple[int, ...]] = dict(static)
     # Per output, worked out once: the tensor whose NaN/Inf probe it is (each observed tensor has one: a mean, or
     # the sum of _statistics_model), and the aggregators its value goes to
     steps = [(kind, key, key if kind == "finite" else key.tensor if kind == "reduced" and key.reducer == "mean"

@@ -204,3 +204,10 @@ def test_a_model_that_does_not_compile_stops_before_any_inference(monkeypatch):
         engine.compile_and_run(models.conv_relu(), "statistics model",
                                ((i, {"image": x}) for i, x in enumerate(models.random_inputs(models.conv_relu(), 3))),
                                lambda index, outputs: pytest.fail("inferred"))
+
+
+@pytest.mark.parametrize("model, batch", [(models.conv_relu(), 1), (models.dynamic_batch(), 3)])
+def test_shapes_are_the_static_ones_or_those_of_the_first_sample(model, batch):
+    loader = [(x, None) for x in models.random_inputs(model, 2, batch=batch)]
+    collected = collect_statistics(Engine(), model, [], loader, range(2), True, None, record_shapes=["conv1"])
+    assert collected.shapes == {"conv1": (batch, 8, 8, 8)}
