@@ -136,7 +136,7 @@ def fast_corrections(engine: Engine, fp32_model: ov.Model, layers: list[BiasLaye
             if batch_bytes >= PROBE_WEIGHT_BYTES or layer is layers[-1]:
                 shifts = _probe_shifts(engine, fp32_model, batch, plan, params, means, shapes)
                 for probed, shift in zip(batch, shifts, strict=True):
-                    magnitude = _magnitude(shift, layer_bias(fp32_model, probed), probed)
+                    magnitude = _magnitude(shift, layer_bias(nodes, probed), probed)
                     corrections.append(Correction(probed, shift, magnitude))
                 meter.update(len(batch))
                 batch, batch_bytes = [], 0
@@ -179,21 +179,22 @@ def _cut_layer(node: ov.Node, layer: BiasLayer, parameter, weight_fq: dict) -> o
 def measured_corrections(layers: list[BiasLayer], fp32_means: dict[str, np.ndarray],
                          quantized_means: dict[TensorStatistic, np.ndarray], model: ov.Model) -> list[Correction]:
     """BiasCorrection's shifts: FP32 output mean (by layer node) minus the quantized model's measured one."""
-    corrections = []
+    corrections, nodes = [], nodes_by_name(model)
     for layer in layers:
         shift = fp32_means[layer.node] - quantized_means[output_mean(layer)]
         corrections.append(Correction(layer, shift.astype(np.float32),
-                                      _magnitude(shift, layer_bias(model, layer), layer)))
+                                      _magnitude(shift, layer_bias(nodes, layer), layer)))
     return corrections
 
 
-def layer_bias(model: ov.Model, layer: BiasLayer) -> np.ndarray:
-    """The layer's bias as a per-channel vector (zeros if it has none)."""
-    node = nodes_by_name(model)[layer.node]
+def layer_bias(nodes: dict[str, ov.Node], layer: BiasLayer) -> np.ndarray:
+    """The layer's bias as a per-channel vector (zeros if it has none); ``nodes``: graph.nodes_by_name of its
+    model."""
+    node = nodes[layer.node]
     channels = node.output(0).get_partial_shape()[layer.output_channel_axis].get_length()
     if layer.bias_add is None:
         return np.zeros(channels, np.float32)
-    add = nodes_by_name(model)[layer.bias_add]
+    add = nodes[layer.bias_add]
     rank = len(node.output(0).get_partial_shape())
     return _per_channel(constant_value(add.input_value(layer.bias_port)), layer.output_channel_axis, rank,
                         channels).astype(np.float32)
@@ -222,7 +223,7 @@ def bias_updates(model: ov.Model, corrections: list[Correction]) -> tuple[dict, 
             continue
         add = nodes[layer.bias_add]
         original = constant_value(add.input_value(layer.bias_port))
-        new = layer_bias(model, layer) + correction.shift
+        new = layer_bias(nodes, layer) + correction.shift
         replaced[(layer.bias_add, layer.bias_port)] = new.reshape(original.shape)
     return replaced, added
 
