@@ -108,8 +108,11 @@ class Engine:
 
     @staticmethod
     def requests_number(compiled: ov.CompiledModel, requested: int | None) -> int:
+        """``requested``, else two per stream (the runtime's optimal number, at most one per core): while this
+        thread reads the next sample and handles a result, every stream still has one queued. One per stream left
+        a stream idle for each sample's read (PP-OCRv4 detector, AVX2: 11.6 -> 11.3 s; resnet_like 17.7 -> 17.3)."""
         if requested is not None:
             return requested
         optimal = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
-        return max(1, min(int(optimal), os.cpu_count() or 1))
+        return 2 * max(1, min(int(optimal), os.cpu_count() or 1))
 
