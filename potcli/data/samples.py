@@ -1,6 +1,7 @@
 """Turning what a POT DataLoader returns into model inputs, with a clear error for anything unusable."""
 import hashlib
 import logging
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -143,10 +144,16 @@ def _cast_problem(array: np.ndarray, target: np.dtype) -> str | None:
     numbers, fractions or out-of-range values into an integer input, overflow of a float input), or None."""
     if np.issubdtype(array.dtype, np.complexfloating) and not np.issubdtype(target, np.complexfloating):
         return f"complex values cannot feed the model's {target} input"
-    if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
-        return "contains NaN or Inf"
     if array.size == 0 or array.dtype == np.bool_:
         return None
+    if np.issubdtype(array.dtype, np.complexfloating):
+        if not np.all(np.isfinite(array)):
+            return "contains NaN or Inf"
+        return None
+    # min and max are NaN if any value is, infinite if any is: one pass each, no mask of the whole input
+    smallest, largest = array.min().item(), array.max().item()
+    if not (math.isfinite(smallest) and math.isfinite(largest)):
+        return "contains NaN or Inf"
     if np.issubdtype(target, np.integer) or target == np.bool_:
         low, high = (0, 1) if target == np.bool_ else (int(np.iinfo(target).min), int(np.iinfo(target).max))
         if np.issubdtype(array.dtype, np.floating):
@@ -154,11 +161,10 @@ def _cast_problem(array: np.ndarray, target: np.dtype) -> str | None:
             if fractional.size:
                 return (f"value {fractional.flat[0]:g} is not an integer, and the model's input is {target}: "
                         f"convert it in the DataLoader")
-        smallest, largest = array.min().item(), array.max().item()
         if smallest < low or largest > high:
             return f"values {smallest:g}..{largest:g} do not fit the model's {target} input ({low}..{high})"
     elif np.issubdtype(target, np.floating):
-        largest = max(abs(array.min().item()), abs(array.max().item()))
+        largest = max(abs(smallest), abs(largest))
         if largest > float(np.finfo(target).max):
             return f"value {largest:g} overflows the model's {target} input (at most {np.finfo(target).max:g})"
     return None

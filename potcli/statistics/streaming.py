@@ -167,14 +167,14 @@ class RunningAggregator:
         self.kind = kind
         self.count = 0
         self.value = None
+        self._combine = RUNNING_UPDATES[kind]
 
     def update(self, sample: np.ndarray) -> None:
-        sample = np.asarray(sample, dtype=np.float64)
         self.count += 1
         if self.value is None:
-            self.value = sample.copy()
-        else:
-            RUNNING_UPDATES[self.kind](self.value, sample, out=self.value)
+            self.value = np.array(sample, dtype=np.float64)
+        else:  # in float64 in place: one call per sample and statistic, hundreds per sample
+            self._combine(self.value, sample, out=self.value)
 
     def result(self) -> np.ndarray:
         if self.value is None:
