@@ -11,6 +11,7 @@ Both tools run with their defaults; NNCF gets model_type=TRANSFORMER on the tran
 itself). Prints markdown tables of ratios; bench/README.md keeps the latest ones.
 """
 import argparse
+import functools
 import json
 import sys
 import tempfile
@@ -121,8 +122,8 @@ def speed_rows(names, workdir, runs, iterations, rounds, seconds) -> list[list]:
         inputs = dict.fromkeys(paths, sample if isinstance(sample, dict) else {0: sample})
         latency = latencies_ms({k: compile_for(core, p, "LATENCY", prec) for k, (p, prec) in paths.items()},
                                inputs, iterations)
-        tput = throughputs({k: compile_for(core, p, "THROUGHPUT", prec) for k, (p, prec) in paths.items()
-                            if k != "fp32_f32"}, inputs, rounds, seconds)
+        tput = throughputs({k: functools.partial(compile_for, core, p, "THROUGHPUT", prec)
+                            for k, (p, prec) in paths.items() if k != "fp32_f32"}, inputs, rounds, seconds)
         default_precision = compile_for(core, fp32, "LATENCY").get_property("INFERENCE_PRECISION_HINT").to_string()
         rows.append([name, latency["fp32_f32"], f"{latency['fp32_default']:.3g} ({default_precision})",
                      latency["potq"], latency["nncf"], latency["potq"] / latency["nncf"],
