@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import openvino as ov
 
-from .inference import Engine
+from .inference import Engine, reading_while
 
 BATCH_INPUT_BYTES = 4 << 20  # input bytes per batched inference
 MAX_BATCH = 64
@@ -40,8 +40,9 @@ class RunCost:
 def run_per_sample(engine: Engine, model: ov.Model, samples: Iterable[tuple[int, dict]],
                    handle: Callable[[int, list[np.ndarray]], None], requests: int | None, description: str,
                    total: int, what: str) -> RunCost:
-    """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample."""
-    compiled = compile_per_sample(engine, model, what)
+    """``engine.run`` over ``samples`` in batches where possible; ``handle(index, outputs)`` per sample (the first
+    samples read while the model compiles)."""
+    compiled, samples = reading_while(lambda: compile_per_sample(engine, model, what), samples)
     seconds = run_compiled_per_sample(engine, compiled, samples, handle, requests, description, total)
     return RunCost(compiled.compile_seconds, seconds, total)
 

@@ -3,8 +3,9 @@ import collections
 import itertools
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import openvino as ov
@@ -21,7 +22,28 @@ F32_THROUGHPUT = {**F32, "PERFORMANCE_HINT": "THROUGHPUT"}  # statistics and eva
 # Latency of one request as a user's application sees it: no precision hint, the runtime chooses (bf16 where it can).
 LATENCY = {"PERFORMANCE_HINT": "LATENCY"}
 F32_LATENCY = {**F32, **LATENCY}
-READ_AHEAD_BYTES = 64 << 20  # inputs compile_and_run reads while the model compiles, at most
+READ_AHEAD_BYTES = 64 << 20  # inputs reading_while reads while the model compiles, at most
+T = TypeVar("T")
+
+
+def reading_while(work: Callable[[], T], samples: Iterable[tuple[int, dict]]) -> tuple[T, Iterator]:
+    """``work()`` (a compile) in another thread while this one reads the first ``samples``, up to READ_AHEAD_BYTES
+    of inputs: a compile keeps about one core busy, and a DataLoader that decodes images can use the other. The
+    loader is still called from this thread only; its error is raised once ``work`` is over. Returns what
+    ``work`` returned and all of ``samples``, those read included."""
+    samples = iter(samples)
+    ahead: list[tuple[int, dict]] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="potq-compile") as pool:
+        working = pool.submit(work)
+        held = 0
+        while not working.done() and held < READ_AHEAD_BYTES:
+            sample = next(samples, None)
+            if sample is None:
+                break
+            ahead.append(sample)
+            held += sum(np.asarray(value).nbytes for value in sample[1].values())
+        result = working.result()
+    return result, itertools.chain(ahead, samples)
 
 
 class Engine:
@@ -77,23 +99,9 @@ class Engine:
                         handle: Callable[[int, list[np.ndarray]], None], requests: int | None = None,
                         description: str = "", total: int | None = None, unit: str = "sample",
                         copied: bool = True) -> None:
-        """``run`` on ``model`` compiled, the first samples read while it compiles (in another thread: a compile
-        keeps about one core busy, and a DataLoader that decodes images can use the other), up to
-        READ_AHEAD_BYTES of inputs."""
-        samples = iter(samples)
-        ahead: list[tuple[int, dict]] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="potq-compile") as pool:
-            compiling = pool.submit(self.compile, model, what)
-            held = 0
-            while not compiling.done() and held < READ_AHEAD_BYTES:
-                sample = next(samples, None)
-                if sample is None:
-                    break
-                ahead.append(sample)
-                held += sum(np.asarray(value).nbytes for value in sample[1].values())
-            compiled = compiling.result()
-        self.run(compiled, itertools.chain(ahead, samples), handle, requests, description, total, unit,
-                 copied=copied)
+        """``run`` on ``model`` compiled, the first samples read while it compiles (``reading_while``)."""
+        compiled, samples = reading_while(lambda: self.compile(model, what), samples)
+        self.run(compiled, samples, handle, requests, description, total, unit, copied=copied)
 
     @staticmethod
     def _finish(index: int, request: ov.InferRequest, handle, copied: bool) -> None:

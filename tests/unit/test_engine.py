@@ -211,3 +211,21 @@ def test_shapes_are_the_static_ones_or_those_of_the_first_sample(model, batch):
     loader = [(x, None) for x in models.random_inputs(model, 2, batch=batch)]
     collected = collect_statistics(Engine(), model, [], loader, range(2), True, None, record_shapes=["conv1"])
     assert collected.shapes == {"conv1": (batch, 8, 8, 8)}
+
+
+def test_evaluation_reads_its_first_samples_while_the_model_compiles(monkeypatch):
+    from potcli.engine.batching import run_per_sample
+    engine = Engine()
+    compiled = _slow_compile(engine, monkeypatch)
+    inputs = models.random_inputs(models.conv_relu(), 4)
+    read, seen = [], []
+
+    def samples():
+        for i in range(4):
+            read.append(time.perf_counter())
+            yield i, {"image": inputs[i]}
+
+    cost = run_per_sample(engine, models.conv_relu(), samples(), lambda index, outputs: seen.append(index), None,
+                          "Evaluation", 4, "model")
+    assert read[-1] < compiled[0] and seen == [0, 1, 2, 3]
+    assert cost.compile_seconds >= 0.3  # the compile's own time, reading or not
