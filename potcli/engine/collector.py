@@ -17,9 +17,8 @@ import openvino.opset13 as ops
 from ..data.samples import InputSpec, input_specs, prepared_sample, update_sample_digest
 from ..errors import DataError, ModelError, first_line
 from ..graph.queries import dims, tensors_by_name
-from ..statistics.streaming import (TensorStatistic, make_aggregator, quantile_from_tail, quantile_level,
-                                    reduce_sample_together, reduction_axes, grid_shape, sample_grid,
-                                    sample_positions,
+from ..statistics.streaming import (TensorStatistic, grid_shape, make_aggregator, quantile_from_tail, quantile_level,
+                                    reduce_sample_together, reduction_axes, sample_grid, sample_positions,
                                     tail_length)
 from .inference import Engine
 
@@ -85,10 +84,9 @@ def collect_statistics(engine: Engine, model: ov.Model, statistics: Iterable[Ten
         else:
             in_python.setdefault(stat.tensor, []).append(stat)
     shapes: dict[str, tuple[int, ...]] = dict(static)
-    # Per output, worked out once: the tensor whose NaN/Inf probe it is (each observed tensor has one: a mean, or
-    # the sum of _statistics_model), and the aggregators its value goes to
-    steps = [(kind, key, key if kind == "finite" else key.tensor if kind == "reduced" and key.reducer == "mean"
-              else None, [aggregators[stat] for stat in by_reduction.get(key, ())] if kind == "reduced" else [])
+    # Per output, worked out once: the tensor it is the NaN/Inf probe of, and the aggregators its value goes to
+    steps = [(kind, key, _probed_tensor(kind, key),
+              [aggregators[stat] for stat in by_reduction.get(key, ())] if kind == "reduced" else [])
              for kind, key in outputs]
     # abs_max is the larger of -min and max: taken here from those outputs, as a Negative and a Maximum per
     # tensor in the graph cost its compile more (PP-OCRv4's detector: 1.4 s against 1.1 s) than this does
@@ -185,13 +183,12 @@ def graph_reduction(stat: TensorStatistic, inplace: bool, tensor: ov.Output, bat
         return None
     if stat.reducer in ("min", "max", "abs_max", "mean"):
         return Reduction(stat.tensor, stat.reducer, stat.channel_axis)
-    shape = tensor.get_partial_shape()
-    if stat.reducer not in ("quantile", "values") or shape.is_dynamic or batched:
+    if stat.reducer not in ("quantile", "values") or tensor.get_partial_shape().is_dynamic or batched:
         return None
-    dims = tuple(d.get_length() for d in shape)
+    shape = dims(tensor)
     if stat.reducer == "values":
-        return Reduction(stat.tensor, "values", None) if dims else None  # a Slice needs an axis
-    size = int(np.prod(dims)) // (dims[stat.channel_axis] if stat.channel_axis is not None else 1)
+        return Reduction(stat.tensor, "values", None) if shape else None  # a Slice needs an axis
+    size = int(np.prod(shape)) // (shape[stat.channel_axis] if stat.channel_axis is not None else 1)
     level = quantile_level(stat.reducer, stat.outlier_prob, stat.quantile_side == "low")
     largest = level >= 0.5
     tail = tail_length(size, level, largest)
@@ -237,6 +234,14 @@ def _statistics_model(model: ov.Model, in_graph: dict[TensorStatistic, Reduction
     return _drop_original_outputs(probe, original), outputs
 
 
+def _probed_tensor(kind: str, key) -> str | None:
+    """The tensor whose NaN/Inf probe an output of _statistics_model is: each observed tensor has one, a mean or
+    the sum added for it."""
+    if kind == "finite":
+        return key
+    return key.tensor if kind == "reduced" and key.reducer == "mean" else None
+
+
 def _drop_original_outputs(probe: ov.Model, original: int) -> ov.Model:
     for result in probe.get_results()[:original]:
         probe.remove_result(result)
@@ -248,7 +253,8 @@ class _Reductions:
 
     There is no abs_max: an Abs node would write a full-size copy of the tensor, which cost the CPU more than all
     the reductions together (PP-OCRv4's detector: 190 ms per inference against 111 ms without statistics), so
-    it is taken from the min and the max. Reshapes for TopK and Gather only relabel the tensor's memory.
+    it is taken from the min and the max. Quantiles and sampled values first shrink the tensor where it lies (a
+    TopK along a line, a strided Slice), so that only a small result is reordered and flattened.
     """
 
     def __init__(self, tensors: dict[str, ov.Output]):
@@ -275,11 +281,12 @@ class _Reductions:
 def _sampled_values(source: ov.Output, name: str) -> ov.Output:
     """streaming.reduce_sample's "values" in the graph: a strided Slice (sample_grid), then a Gather of the few
     positions kept from its flattened (small) result."""
-    dims = tuple(source.get_shape())
-    grid = sample_grid(dims)
-    on_grid = ops.slice(source, _int64([s.start or 0 for s in grid]), _int64(dims), _int64([s.step or 1 for s in grid]))
+    shape = dims(source)
+    grid = sample_grid(shape)
+    on_grid = ops.slice(source, _int64([s.start or 0 for s in grid]), _int64(shape),
+                        _int64([s.step or 1 for s in grid]))
     flat = ops.reshape(on_grid, _int64([-1]), False)
-    positions = sample_positions(int(np.prod(grid_shape(dims))))
+    positions = sample_positions(int(np.prod(grid_shape(shape))))
     return ops.gather(flat, _int64(positions), _int64(0), name=name).output(0)
 
 
@@ -291,15 +298,15 @@ def _tail(source: ov.Output, reduction: Reduction, name: str) -> ov.Output:
     and flattened into rows for the last TopK. A single TopK over flattened rows costs the CPU a reordered copy
     of the tensor and ten times the time.
     """
-    dims = tuple(source.get_shape())
+    shape = dims(source)
     k, mode = reduction.tail, "max" if reduction.largest else "min"
-    channel = None if reduction.channel_axis is None else reduction.channel_axis % len(dims)
-    lines = [axis for axis in range(len(dims)) if axis != channel and dims[axis] > k]
+    channel = None if reduction.channel_axis is None else reduction.channel_axis % len(shape)
+    lines = [axis for axis in range(len(shape)) if axis != channel and shape[axis] > k]
     if lines:
         source = ops.topk(source, _int64(k), lines[-1], mode, "value", "i32").output(0)
     if channel is not None:
-        source = ops.transpose(source, _int64([channel] + [a for a in range(len(dims)) if a != channel]))
-    rows = ops.reshape(source, _int64([1 if channel is None else dims[channel], -1]), False)
+        source = ops.transpose(source, _int64([channel] + [a for a in range(len(shape)) if a != channel]))
+    rows = ops.reshape(source, _int64([1 if channel is None else shape[channel], -1]), False)
     return ops.topk(rows, _int64(k), 1, mode, "value", "i32", name=name).output(0)
 
 

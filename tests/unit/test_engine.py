@@ -159,18 +159,19 @@ def _slow_compile(engine, monkeypatch, seconds=0.3, fail=False) -> list[float]:
     return ended
 
 
+def _noting_reads(inputs: list, read: list):
+    """(index, inputs) of each of ``inputs``, the time each was read appended to ``read``."""
+    for i, x in enumerate(inputs):
+        read.append(time.perf_counter())
+        yield i, {"image": x}
+
+
 def test_samples_are_read_while_the_model_compiles_and_come_back_in_order(monkeypatch):
     engine = Engine()
     compiled = _slow_compile(engine, monkeypatch)
     inputs = models.random_inputs(models.conv_relu(), 6)
     read, seen = [], []
-
-    def samples():
-        for i in range(6):
-            read.append(time.perf_counter())
-            yield i, {"image": inputs[i]}
-
-    engine.compile_and_run(models.conv_relu(), "model", samples(),
+    engine.compile_and_run(models.conv_relu(), "model", _noting_reads(inputs, read),
                            lambda index, outputs: seen.append((index, outputs[0])))
     assert read[-1] < compiled[0]  # every sample was read before the compile ended
     assert [index for index, _ in seen] == list(range(6))
@@ -217,15 +218,8 @@ def test_evaluation_reads_its_first_samples_while_the_model_compiles(monkeypatch
     from potcli.engine.batching import run_per_sample
     engine = Engine()
     compiled = _slow_compile(engine, monkeypatch)
-    inputs = models.random_inputs(models.conv_relu(), 4)
     read, seen = [], []
-
-    def samples():
-        for i in range(4):
-            read.append(time.perf_counter())
-            yield i, {"image": inputs[i]}
-
-    cost = run_per_sample(engine, models.conv_relu(), samples(), lambda index, outputs: seen.append(index), None,
-                          "Evaluation", 4, "model")
+    cost = run_per_sample(engine, models.conv_relu(), _noting_reads(models.random_inputs(models.conv_relu(), 4), read),
+                          lambda index, outputs: seen.append(index), None, "Evaluation", 4, "model")
     assert read[-1] < compiled[0] and seen == [0, 1, 2, 3]
     assert cost.compile_seconds >= 0.3  # the compile's own time, reading or not
